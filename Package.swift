@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-images",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ImagesKit", targets: ["ImagesKit"]),
+        .executable(name: "images", targets: ["images"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "OCIModel"),
+        .target(
+            name: "RegistryClient",
+            dependencies: [
+                "OCIModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "LayoutStore",
+            dependencies: [
+                "OCIModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "ImagesKit",
+            dependencies: [
+                "OCIModel",
+                "RegistryClient",
+                "LayoutStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "images",
+            dependencies: [
+                "ImagesKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
+        .testTarget(name: "LayoutStoreTests", dependencies: ["LayoutStore"]),
+        .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ImagesKit", "RegistryClient", "LayoutStore", "OCIModel"]
+        ),
+    ]
+)

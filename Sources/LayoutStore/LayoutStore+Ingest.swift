@@ -1,0 +1,115 @@
+import struct Crypto.SHA256
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import NIOFileSystem
+import OCIModel
+
+/// A blob being written into the cache: bytes go to a file in the ingest area while they are
+/// hashed and counted; only verified content is moved into `blobs/`.
+public final class BlobIngest {
+    /// The descriptor the content must match.
+    public let expected: Descriptor
+    private let partialPath: FilePath
+    private let handle: WriteFileHandle
+    private var writer: BufferedWriter<WriteFileHandle>
+    private var hasher = SHA256()
+    /// Bytes received so far.
+    public private(set) var received: Int64 = 0
+
+    fileprivate init(expected: Descriptor, partialPath: FilePath, handle: WriteFileHandle) {
+        self.expected = expected
+        self.partialPath = partialPath
+        self.handle = handle
+        self.writer = handle.bufferedWriter(capacity: .kibibytes(256))
+    }
+
+    /// Appends a chunk. Refuses, at once, any byte beyond the announced size.
+    public func write(_ chunk: ByteBuffer) async throws {
+        let total = received + Int64(chunk.readableBytes)
+        guard total <= expected.size else {
+            throw LayoutError.sizeMismatch(digest: expected.digest, expected: expected.size, actual: total)
+        }
+        chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        try await writer.write(contentsOf: chunk)
+        received = total
+    }
+
+    fileprivate func finish() async throws -> Digest {
+        try await writer.flush()
+        try await handle.close(makeChangesVisible: true)
+        return Digest(sha256: hasher.finalize())
+    }
+
+    fileprivate func discard() async {
+        try? await handle.close(makeChangesVisible: false)
+        _ = try? await FileSystem.shared.removeItem(at: partialPath, strategy: .platformDefault, recursively: false)
+    }
+
+    fileprivate var path: FilePath { partialPath }
+}
+
+extension LayoutStore {
+    /// Ingest files untouched for this long belong to a process that died; they are removed.
+    static let staleIngestAge: TimeInterval = 600
+
+    /// Streams a blob into the cache. `produce` writes the content into the ingest; when it
+    /// returns, size and digest are checked and the file is renamed into `blobs/`. On any
+    /// failure the partial file is removed and nothing is stored.
+    /// - Returns: the number of bytes stored.
+    @discardableResult
+    public func ingest(_ descriptor: Descriptor, produce: (BlobIngest) async throws -> Void) async throws -> Int64 {
+        let partial = FilePath(ingestDirectory + "/\(descriptor.digest.encoded)-\(UUID().uuidString).partial")
+        let handle: WriteFileHandle
+        do {
+            handle = try await FileSystem.shared.openFile(
+                forWritingAt: partial,
+                options: OpenOptions.Write(
+                    existingFile: .none,
+                    newFile: OpenOptions.NewFile(permissions: nil, transactionalCreation: false)
+                )
+            )
+        } catch {
+            throw LayoutError.unwritable(path: partial.string, reason: String(describing: error))
+        }
+        let ingest = BlobIngest(expected: descriptor, partialPath: partial, handle: handle)
+        let actual: Digest
+        do {
+            try await produce(ingest)
+            actual = try await ingest.finish()
+        } catch {
+            await ingest.discard()
+            throw error
+        }
+        guard ingest.received == descriptor.size else {
+            await ingest.discard()
+            throw LayoutError.sizeMismatch(digest: descriptor.digest, expected: descriptor.size, actual: ingest.received)
+        }
+        guard actual == descriptor.digest else {
+            await ingest.discard()
+            throw LayoutError.digestMismatch(expected: descriptor.digest, actual: actual)
+        }
+        // rename(2) replaces a copy another process stored meanwhile: the content is the same.
+        guard rename(ingest.path.string, blobPath(descriptor.digest)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            await ingest.discard()
+            throw LayoutError.unwritable(path: blobPath(descriptor.digest), reason: reason)
+        }
+        return ingest.received
+    }
+
+    /// Removes ingest files left behind by processes that died mid-download.
+    public func removeStaleIngests() {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: ingestDirectory) else { return }
+        let cutoff = Date().addingTimeInterval(-Self.staleIngestAge)
+        for name in names {
+            let path = ingestDirectory + "/" + name
+            if let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff {
+                try? manager.removeItem(atPath: path)
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import struct Crypto.SHA256
+import Foundation
+import OCIModel
+
+/// The cache on disk: a standard OCI image layout (`oci-layout`, `index.json`,
+/// `blobs/sha256/…`) that skopeo, umoci, containerd and Docker can read, plus a private
+/// `.swift-images/` directory for ingest files, the lock and metadata.
+///
+/// Guarantees:
+/// - a blob appears under `blobs/` only after its digest and size were verified;
+/// - `index.json` and the metadata are replaced atomically, under a lock shared by every
+///   process that uses the cache;
+/// - a crash at any moment leaves partial files only in the ingest area.
+public struct LayoutStore: Sendable {
+    /// `org.opencontainers.image.ref.name`: the canonical reference of the image.
+    public static let refNameAnnotation = "org.opencontainers.image.ref.name"
+    /// `io.containerd.image.name`: the name containerd and Docker ≥ 25 give an imported image.
+    public static let containerdNameAnnotation = "io.containerd.image.name"
+
+    /// The cache directory.
+    public let root: String
+    let lock: FileLock
+
+    var privateDirectory: String { root + "/.swift-images" }
+    var ingestDirectory: String { privateDirectory + "/ingest" }
+    var indexPath: String { root + "/index.json" }
+
+    /// Opens the cache at `root`, creating the layout if it does not exist yet.
+    /// - Throws: ``LayoutError/unwritable(path:reason:)`` when it cannot be created.
+    public init(root: String) throws {
+        self.root = root
+        self.lock = FileLock(path: root + "/.swift-images/lock")
+        let manager = FileManager.default
+        for directory in [root, root + "/blobs/sha256", ingestDirectory] {
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw LayoutError.unwritable(path: directory, reason: Self.reason(error))
+            }
+        }
+        if !manager.fileExists(atPath: root + "/oci-layout") {
+            try writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout", replacing: false)
+        }
+        if !manager.fileExists(atPath: indexPath) {
+            try writeAtomically(Self.encode(Index(manifests: [])), to: indexPath, replacing: false)
+        }
+    }
+
+    /// The per-user default: `$SWIFT_IMAGES_CACHE`, else `$XDG_CACHE_HOME/swift-images`,
+    /// else `~/.cache/swift-images`.
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["SWIFT_IMAGES_CACHE"], !explicit.isEmpty { return explicit }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/swift-images" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/swift-images"
+    }
+
+    // MARK: Blobs
+
+    /// Where the blob with `digest` lives (whether or not it is there).
+    public func blobPath(_ digest: Digest) -> String {
+        "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)"
+    }
+
+    /// Whether the blob is in the cache.
+    public func hasBlob(_ digest: Digest) -> Bool {
+        FileManager.default.fileExists(atPath: blobPath(digest))
+    }
+
+    /// Reads a small blob (a manifest or a config) whole, checking its digest.
+    public func readBlob(_ digest: Digest) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+            throw LayoutError.missingBlob(digest)
+        }
+        let bytes = [UInt8](data)
+        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        guard actual == digest else { throw LayoutError.digestMismatch(expected: digest, actual: actual) }
+        return bytes
+    }
+
+    /// Stores a small blob already in memory (a manifest), verifying it first.
+    public func writeBlob(_ bytes: [UInt8], as descriptor: Descriptor) throws {
+        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        guard actual == descriptor.digest else {
+            throw LayoutError.digestMismatch(expected: descriptor.digest, actual: actual)
+        }
+        guard Int64(bytes.count) == descriptor.size else {
+            throw LayoutError.sizeMismatch(digest: descriptor.digest, expected: descriptor.size, actual: Int64(bytes.count))
+        }
+        guard !hasBlob(descriptor.digest) else { return }
+        try writeAtomically(bytes, to: blobPath(descriptor.digest))
+    }
+
+    // MARK: index.json
+
+    /// The layout's `index.json` as it is now.
+    public func index() throws -> Index {
+        guard let data = FileManager.default.contents(atPath: indexPath) else {
+            throw LayoutError.unreadable(path: indexPath, reason: "it does not exist")
+        }
+        do {
+            return try JSONDecoder().decode(Index.self, from: data)
+        } catch {
+            throw LayoutError.unreadable(path: indexPath, reason: "it is not a valid OCI index: \(error)")
+        }
+    }
+
+    /// Adds image entries to `index.json`, each replacing any entry with the same name and
+    /// platform, so that re-pulling never appends a duplicate. Atomic and locked.
+    public func record(_ entries: [Descriptor]) async throws {
+        try await lock.withLock {
+            var index = try self.index()
+            for entry in entries {
+                index.manifests.removeAll { Self.sameImage($0, entry) }
+                index.manifests.append(entry)
+            }
+            index.manifests.sort { Self.sortKey($0) < Self.sortKey($1) }
+            try writeAtomically(Self.encode(index), to: indexPath)
+        }
+    }
+
+    /// An index entry for an image pulled as `reference` for `platform`.
+    public static func entry(for manifest: Descriptor, reference: Reference, platform: Platform) -> Descriptor {
+        var entry = Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size)
+        entry.annotations = [
+            refNameAnnotation: reference.description,
+            containerdNameAnnotation: reference.description,
+        ]
+        entry.platform = platform
+        return entry
+    }
+
+    static func sameImage(_ a: Descriptor, _ b: Descriptor) -> Bool {
+        a.annotations?[refNameAnnotation] == b.annotations?[refNameAnnotation]
+            && a.platform.map { p in b.platform.map { p.matches($0) } ?? false } ?? (b.platform == nil)
+    }
+
+    static func sortKey(_ descriptor: Descriptor) -> String {
+        (descriptor.annotations?[refNameAnnotation] ?? "") + " " + (descriptor.platform?.description ?? "")
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try Array(encoder.encode(value)) + [UInt8(ascii: "\n")]
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return (error as NSError).localizedDescription
+    }
+}

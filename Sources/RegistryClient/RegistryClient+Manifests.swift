@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import struct Crypto.SHA256
+import NIOCore
+import NIOHTTP1
+import OCIModel
+
+/// A manifest exactly as the registry served it, verified against its digest.
+public struct FetchedManifest: Sendable {
+    /// The exact bytes received; the digest covers these.
+    public var bytes: [UInt8]
+    public var digest: Digest
+    public var mediaType: String
+    public var document: ManifestDocument
+
+    /// A descriptor for these bytes.
+    public var descriptor: Descriptor {
+        Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
+    }
+}
+
+extension RegistryClient {
+    /// Manifests larger than this are refused, like containerd and distribution do.
+    public static let manifestSizeLimit = 4 * 1024 * 1024
+
+    /// Resolves a reference to the descriptor of its manifest (or index) with a `HEAD` request,
+    /// which Docker Hub does not count against its pull limit. Falls back to `GET` when the
+    /// registry does not send `Docker-Content-Digest`.
+    /// - Returns: The descriptor, and the manifest itself when a `GET` was needed.
+    public func resolve(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
+        let response = try await send(
+            .HEAD,
+            registry: reference.registry,
+            path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
+            headers: Self.manifestHeaders,
+            scope: Self.pullScope(reference),
+            what: "manifest \(reference)"
+        )
+        guard (200..<300).contains(response.status.code) else {
+            // A HEAD answer has no body to explain itself: ask again with GET for the registry's message.
+            let manifest = try await fetchManifest(reference)
+            return (manifest.descriptor, manifest)
+        }
+        if let digestHeader = response.headers.first(name: "Docker-Content-Digest"),
+            let digest = try? Digest(parsing: digestHeader),
+            let contentType = response.headers.first(name: "Content-Type"),
+            let length = response.headers.first(name: "Content-Length").flatMap(Int64.init)
+        {
+            if let expected = reference.digest, expected != digest {
+                throw RegistryError.digestMismatch(what: "manifest \(reference)", expected: expected, actual: digest)
+            }
+            return (Descriptor(mediaType: Self.mediaType(contentType), digest: digest, size: length), nil)
+        }
+        let manifest = try await fetchManifest(reference)
+        return (manifest.descriptor, manifest)
+    }
+
+    /// Fetches a manifest or index by tag or digest and verifies its bytes: against the
+    /// reference's digest when it has one, else against `Docker-Content-Digest` when sent.
+    public func fetchManifest(_ reference: Reference) async throws -> FetchedManifest {
+        let response = try await send(
+            .GET,
+            registry: reference.registry,
+            path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
+            headers: Self.manifestHeaders,
+            scope: Self.pullScope(reference),
+            what: "manifest \(reference)"
+        )
+        try await Self.check(response, reference: reference, registry: reference.registry)
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > Self.manifestSizeLimit {
+            throw RegistryError.manifestTooLarge(reference: reference.description, limit: Self.manifestSizeLimit)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: Self.manifestSizeLimit)
+        } catch is NIOTooManyBytesError {
+            throw RegistryError.manifestTooLarge(reference: reference.description, limit: Self.manifestSizeLimit)
+        } catch {
+            throw RegistryError.unreachable(registry: reference.registry, url: "manifest \(reference)", reason: describe(error))
+        }
+        let bytes = Array(body.readableBytesView)
+        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        let announced = response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest(parsing: $0) }
+        if let expected = reference.digest ?? announced, expected != actual {
+            throw RegistryError.digestMismatch(what: "manifest \(reference)", expected: expected, actual: actual)
+        }
+        let contentType = response.headers.first(name: "Content-Type")
+        let document: ManifestDocument
+        do {
+            document = try ManifestDocument.decode(bytes, contentType: contentType)
+        } catch {
+            throw RegistryError.invalidManifest(reference: reference.description, reason: error.description)
+        }
+        let mediaType: String
+        switch document {
+        case .index(let index): mediaType = index.mediaType ?? contentType.map(Self.mediaType) ?? MediaType.ociIndex
+        case .image(let manifest): mediaType = manifest.mediaType ?? contentType.map(Self.mediaType) ?? MediaType.ociManifest
+        }
+        return FetchedManifest(bytes: bytes, digest: actual, mediaType: mediaType, document: document)
+    }
+
+    static let manifestHeaders: HTTPHeaders = ["Accept": MediaType.acceptedManifests.joined(separator: ", ")]
+
+    static func pullScope(_ reference: Reference) -> String { "repository:\(reference.repository):pull" }
+
+    static func mediaType(_ contentType: String) -> String {
+        String(contentType.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Turns a non-2xx answer into the matching error, with the registry's own message.
+    static func check(_ response: HTTPClientResponse, reference: Reference, registry: String) async throws {
+        guard !(200..<300).contains(response.status.code) else { return }
+        let message = await errorMessage(of: response)
+        switch response.status {
+        case .notFound:
+            throw RegistryError.notFound(registry: registry, what: "manifest \(reference)", message: message)
+        case .forbidden:
+            throw RegistryError.accessDenied(registry: registry, what: "manifest \(reference)", message: message)
+        default:
+            throw RegistryError.unexpectedStatus(
+                registry: registry, request: "manifest \(reference)", status: response.status.code, message: message)
+        }
+    }
+}
+

@@ -1,0 +1,166 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import OCIModel
+import Synchronization
+
+/// How to reach one registry.
+public struct RegistrySettings: Hashable, Sendable {
+    /// Plain HTTP instead of HTTPS. Loopback registries always use plain HTTP.
+    public var insecure: Bool
+
+    public init(insecure: Bool = false) {
+        self.insecure = insecure
+    }
+}
+
+/// A client for the OCI distribution API (https://github.com/opencontainers/distribution-spec):
+/// manifests, blobs and the auth flows in front of them, over async-http-client.
+///
+/// One client is shared by a whole run: it caches tokens per registry and scope, and counts
+/// the requests it sends so that callers can prove a warm run made none.
+public final class RegistryClient: Sendable {
+    let http: HTTPClient
+    let registries: [String: RegistrySettings]
+    let authenticator: Authenticator
+    let logger: Logger
+    private let sentRequests = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - httpClient: The HTTP client to use; it must not follow redirects by itself
+    ///     (see ``makeHTTPClient(connectionsPerHost:)``), because the registry's credentials
+    ///     must not follow a redirect to another host.
+    ///   - registries: Per-registry settings, keyed by registry as written in references.
+    ///   - credentials: Where Basic credentials come from.
+    ///   - logger: Receives one debug line per request; secrets are never logged.
+    public init(
+        httpClient: HTTPClient,
+        registries: [String: RegistrySettings] = [:],
+        credentials: any CredentialProvider,
+        logger: Logger = Logger(label: "swift-images.registry")
+    ) {
+        self.http = httpClient
+        self.registries = registries
+        self.logger = logger
+        self.authenticator = Authenticator(http: httpClient, credentials: credentials, logger: logger)
+    }
+
+    /// An HTTP client configured for registries: no automatic redirects, no automatic
+    /// decompression, bounded connect time.
+    public static func makeHTTPClient(connectionsPerHost: Int = 8) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: .seconds(15), read: .seconds(60))
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
+        )
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// How many HTTP requests this client has sent, token requests included.
+    public var requestCount: Int { sentRequests.load(ordering: .relaxed) }
+
+    /// `https://host` or, for insecure and loopback registries, `http://host`.
+    func baseURL(for registry: String) -> String {
+        let host = registry == Reference.dockerHub ? "registry-1.docker.io" : registry
+        return (allowsPlainHTTP(registry) ? "http://" : "https://") + host
+    }
+
+    /// Whether plain HTTP may be used with `registry`: marked insecure, or on loopback.
+    func allowsPlainHTTP(_ registry: String) -> Bool {
+        registries[registry]?.insecure == true || isLoopback(registry)
+    }
+
+    // MARK: Requests
+
+    /// Sends one request to the registry API, authenticating as the registry asks: with a
+    /// cached token when there is one, otherwise anonymously, and after a 401 once more with
+    /// a fresh token (or Basic credentials).
+    func send(
+        _ method: HTTPMethod,
+        registry: String,
+        path: String,
+        headers: HTTPHeaders = [:],
+        scope: String,
+        what: @autoclosure () -> String
+    ) async throws -> HTTPClientResponse {
+        let url = baseURL(for: registry) + path
+        var authorization = try await authenticator.authorization(registry: registry, scope: scope)
+        for attempt in 0..<2 {
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers = headers
+            if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+            let response = try await execute(request, registry: registry)
+            guard response.status == .unauthorized else { return response }
+            let message = await Self.errorMessage(of: response)
+            guard attempt == 0,
+                let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(AuthChallenge.init(header:))
+            else {
+                throw RegistryError.accessDenied(registry: registry, what: what(), message: message)
+            }
+            authorization = try await authenticator.authorize(
+                registry: registry,
+                scope: scope,
+                challenge: challenge,
+                allowPlainHTTP: allowsPlainHTTP(registry)
+            )
+        }
+        preconditionFailure("the loop returns or throws")
+    }
+
+    /// Executes a request as is, counting it and turning transport failures into
+    /// ``RegistryError/unreachable(registry:url:reason:)``.
+    func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
+        sentRequests.add(1, ordering: .relaxed)
+        logger.debug("\(request.method) \(request.url)")
+        do {
+            return try await http.execute(request, timeout: .seconds(300), logger: logger)
+        } catch {
+            throw RegistryError.unreachable(registry: registry, url: request.url, reason: describe(error))
+        }
+    }
+
+    /// The registry's own explanation of a failed request: `CODE: message` from the
+    /// distribution error body, else the start of the body, else the status.
+    static func errorMessage(of response: HTTPClientResponse) async -> String {
+        let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+        struct ErrorBody: Decodable {
+            struct Entry: Decodable {
+                var code: String?
+                var message: String?
+            }
+            var errors: [Entry]?
+        }
+        let bytes = Data(body.readableBytesView)
+        if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: bytes), let errors = decoded.errors, !errors.isEmpty {
+            return errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
+        }
+        let text = String(decoding: bytes.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(response.status.code) \(response.status.reasonPhrase)" : text
+    }
+}
+
+/// Whether a registry host (with optional port) is a loopback address.
+func isLoopback(_ registry: String) -> Bool {
+    var host = Substring(registry)
+    if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+        host = host[host.index(after: host.startIndex)..<close]
+        return host == "::1"
+    }
+    if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+    return host == "localhost" || host.hasPrefix("127.")
+}
+
+/// A short, readable reason for a transport error.
+func describe(_ error: any Error) -> String {
+    if let error = error as? HTTPClientError { return String(describing: error) }
+    let text = String(describing: error)
+    if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused" }
+    if text.contains("connectTimeout") { return "connection timed out" }
+    return text
+}
