@@ -1,0 +1,34 @@
+import OCIModel
+
+/// Failures of the workflows, beyond those of the registry, the cache and the files.
+public enum ImagesError: Error, Sendable, CustomStringConvertible {
+    /// The image does not offer a platform the manifest asks for.
+    case platformUnavailable(reference: String, platform: Platform, available: [Platform])
+    /// `--locked` without a lock file.
+    case lockMissing(path: String)
+    /// `--locked` with a lock that does not pin what the manifest declares.
+    case lockOutdated(path: String, images: [String])
+    /// `--offline` and something is not in the cache.
+    case notCached([String])
+    /// Some images failed; the others were completed.
+    case imagesFailed([(image: String, error: any Error)])
+    /// A config blob too large to be a config.
+    case configTooLarge(reference: String, size: Int64)
+
+    public var description: String {
+        switch self {
+        case let .platformUnavailable(reference, platform, available):
+            "\(reference) has no image for \(platform); it offers \(available.isEmpty ? "none" : available.map(\.description).joined(separator: ", "))"
+        case let .lockMissing(path):
+            "--locked needs a lock file, and \(path) does not exist (run 'images lock' and commit it)"
+        case let .lockOutdated(path, images):
+            "--locked: \(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
+        case let .notCached(missing):
+            "offline, and not in the cache: " + missing.joined(separator: "; ")
+        case let .imagesFailed(failures):
+            failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n")
+        case let .configTooLarge(reference, size):
+            "the config of \(reference) is \(size) bytes; refusing it"
+        }
+    }
+}

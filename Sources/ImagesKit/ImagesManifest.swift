@@ -1,0 +1,221 @@
+import Foundation
+import OCIModel
+import RegistryClient
+
+/// `images.json`: the images a project depends on, checked into its repository.
+///
+/// ```json
+/// {
+///   "version": 1,
+///   "platforms": ["linux/amd64"],
+///   "images": ["swift:6.0-jammy", { "ref": "postgres:16", "platforms": ["linux/amd64", "linux/arm64"] }],
+///   "registries": { "localhost:5000": { "insecure": true } }
+/// }
+/// ```
+/// Unknown keys are errors. To add a setting, add a property and a case to the `CodingKeys`
+/// of the object it belongs to.
+public struct ImagesManifest: Sendable, Equatable {
+    /// The file format version this tool reads.
+    public static let supportedVersion = 1
+    /// The file name looked for in the current directory.
+    public static let defaultFileName = "images.json"
+
+    /// Where the manifest was read from.
+    public var path: String
+    /// The default platforms (the file's, else the host's).
+    public var platforms: [Platform]
+    /// The declared images, in file order.
+    public var images: [DeclaredImage]
+    /// Per-registry settings, keyed by registry host as written in references.
+    public var registries: [String: RegistrySettings]
+
+    /// Where `images.lock.json` belongs: next to the manifest.
+    public var lockPath: String {
+        (URL(fileURLWithPath: path).deletingLastPathComponent().path as NSString).appendingPathComponent(Lockfile.fileName)
+    }
+
+    /// Reads and validates `images.json`.
+    /// - Throws: ``ManifestError`` naming the file, the key path and what is wrong.
+    public static func load(path: String) throws(ManifestError) -> ImagesManifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ManifestError(path: path, keyPath: nil, message: exists ? "cannot read the file" : "no such file (create one, or pass --manifest PATH)")
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Validates manifest bytes; `path` is only used in errors.
+    public static func decode(_ data: Data, path: String, hostPlatform: Platform = .host) throws(ManifestError) -> ImagesManifest {
+        let file: ManifestFile
+        do {
+            file = try JSONDecoder().decode(ManifestFile.self, from: data)
+        } catch let error as DecodingError {
+            let (keyPath, message) = explain(error)
+            throw ManifestError(path: path, keyPath: keyPath, message: message)
+        } catch {
+            throw ManifestError(path: path, keyPath: nil, message: String(describing: error))
+        }
+        let defaults = file.platforms ?? [hostPlatform]
+        let images = file.images.map { entry in
+            DeclaredImage(written: entry.written, reference: entry.reference, platforms: entry.platforms ?? defaults)
+        }
+        var seen: [Reference: Int] = [:]
+        for (position, image) in images.enumerated() {
+            if let first = seen[image.reference] {
+                throw ManifestError(
+                    path: path, keyPath: "images[\(position)]",
+                    message: "'\(image.written)' is the same image as images[\(first)] ('\(images[first].written)'): declare it once")
+            }
+            seen[image.reference] = position
+        }
+        return ImagesManifest(
+            path: path,
+            platforms: defaults,
+            images: images,
+            registries: (file.registries ?? [:]).mapValues { RegistrySettings(insecure: $0.insecure ?? false) }
+        )
+    }
+
+    /// The declared images matching `filters` (references as the user typed them), in file order.
+    /// - Throws: ``ManifestError`` for a filter that is not declared.
+    public func images(matching filters: [String]) throws -> [DeclaredImage] {
+        guard !filters.isEmpty else { return images }
+        return try filters.map { filter in
+            let reference = try Reference(parsing: filter)
+            guard let image = images.first(where: { $0.reference == reference || $0.written == filter }) else {
+                throw ManifestError(path: path, keyPath: nil, message: "'\(filter)' is not declared in this manifest")
+            }
+            return image
+        }
+    }
+}
+
+/// One image the manifest declares.
+public struct DeclaredImage: Sendable, Hashable {
+    /// The reference exactly as written in `images.json`.
+    public var written: String
+    /// The parsed, normalised reference.
+    public var reference: Reference
+    /// The platforms to lock and pull, sorted and without duplicates.
+    public var platforms: [Platform]
+
+    public init(written: String, reference: Reference, platforms: [Platform]) {
+        self.written = written
+        self.reference = reference
+        self.platforms = Array(Set(platforms)).sorted()
+    }
+}
+
+/// An `images.json` that cannot be used.
+public struct ManifestError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let keyPath: String?
+    public let message: String
+
+    public var description: String {
+        if let keyPath { return "\(path): \(keyPath): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+// MARK: - The file's shape
+
+private struct ManifestFile: Decodable {
+    var version: Int
+    var platforms: [Platform]?
+    var images: [ImageEntry]
+    var registries: [String: RegistryEntry]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case version, platforms, images, registries
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        guard version == ImagesManifest.supportedVersion else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container,
+                debugDescription: "unsupported version \(version) (this tool reads version \(ImagesManifest.supportedVersion))")
+        }
+        platforms = try container.decodeIfPresent(PlatformList.self, forKey: .platforms)?.platforms
+        images = try container.decode([ImageEntry].self, forKey: .images)
+        registries = try container.decodeIfPresent([String: RegistryEntry].self, forKey: .registries)
+    }
+}
+
+/// A non-empty list of platform strings, each validated.
+private struct PlatformList: Decodable {
+    var platforms: [Platform]
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        var platforms: [Platform] = []
+        while !container.isAtEnd {
+            let text = try container.decode(String.self)
+            do {
+                platforms.append(try Platform(parsing: text))
+            } catch {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [AnyCodingKey(intValue: container.currentIndex - 1)!], debugDescription: error.description))
+            }
+        }
+        guard !platforms.isEmpty else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "the list of platforms is empty"))
+        }
+        self.platforms = platforms
+    }
+}
+
+/// `"postgres:16"` or `{ "ref": "postgres:16", "platforms": [...] }`.
+private struct ImageEntry: Decodable {
+    var written: String
+    var reference: Reference
+    var platforms: [Platform]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case ref, platforms
+    }
+
+    init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            written = text
+            reference = try Self.parse(text, codingPath: decoder.codingPath)
+            platforms = nil
+            return
+        }
+        guard (try? decoder.container(keyedBy: AnyCodingKey.self)) != nil else {
+            throw DecodingError.typeMismatch(
+                ImageEntry.self,
+                .init(codingPath: decoder.codingPath, debugDescription: "expected a reference string or an object with 'ref'"))
+        }
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        written = try container.decode(String.self, forKey: .ref)
+        reference = try Self.parse(written, codingPath: decoder.codingPath + [CodingKeys.ref])
+        platforms = try container.decodeIfPresent(PlatformList.self, forKey: .platforms)?.platforms
+    }
+
+    static func parse(_ text: String, codingPath: [any CodingKey]) throws -> Reference {
+        do {
+            return try Reference(parsing: text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: error.description))
+        }
+    }
+}
+
+private struct RegistryEntry: Decodable {
+    var insecure: Bool?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case insecure
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        insecure = try container.decodeIfPresent(Bool.self, forKey: .insecure)
+    }
+}

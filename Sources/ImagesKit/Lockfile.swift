@@ -1,0 +1,96 @@
+import Foundation
+import OCIModel
+
+/// `images.lock.json`: every declared image pinned to a digest, per platform.
+///
+/// Written deterministically (entries sorted by reference, keys sorted, two-space indent,
+/// trailing newline) so that it diffs cleanly in review.
+public struct Lockfile: Codable, Sendable, Equatable {
+    public static let fileName = "images.lock.json"
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var images: [LockedImage]
+
+    public init(images: [LockedImage]) {
+        self.version = Self.currentVersion
+        self.images = images.sorted { $0.ref < $1.ref }
+    }
+
+    /// The entry for an image as written in the manifest.
+    public func entry(for image: DeclaredImage) -> LockedImage? {
+        images.first { $0.ref == image.written }
+    }
+
+    /// Reads a lock file; nil when there is none.
+    /// - Throws: ``LockfileError`` when it exists but cannot be used.
+    public static func load(path: String) throws -> Lockfile? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LockfileError(path: path, message: "cannot read the file")
+        }
+        let lock: Lockfile
+        do {
+            lock = try JSONDecoder().decode(Lockfile.self, from: data)
+        } catch let error as DecodingError {
+            let (keyPath, message) = explain(error)
+            throw LockfileError(path: path, message: "\(keyPath): \(message) (delete it and run 'images lock' to write it anew)")
+        }
+        guard lock.version == currentVersion else {
+            throw LockfileError(path: path, message: "unsupported version \(lock.version) (this tool writes version \(currentVersion))")
+        }
+        return lock
+    }
+
+    /// The exact bytes this lock is written as.
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings and integers cannot fail.
+        return try! Array(encoder.encode(self)) + [UInt8(ascii: "\n")]
+    }
+
+    /// Writes the lock atomically: readers see the old file or the new one, never a part.
+    public func write(to path: String) throws {
+        do {
+            // .atomic writes a temporary file beside the target and renames it into place.
+            try Data(encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw LockfileError(path: path, message: "cannot write it: \((error as NSError).localizedDescription)")
+        }
+    }
+}
+
+/// One image of the lock.
+public struct LockedImage: Codable, Sendable, Equatable {
+    /// The reference exactly as written in `images.json`.
+    public var ref: String
+    /// The canonical reference: `docker.io/library/postgres:16`.
+    public var canonical: String
+    /// What the tag resolved to: the index digest for multi-platform images, else the manifest digest.
+    public var digest: Digest
+    /// The media type of what `digest` names.
+    public var mediaType: String
+    /// The image manifest digest for each platform, keyed `os/architecture[/variant]`.
+    public var platforms: [String: Digest]
+
+    public init(ref: String, canonical: String, digest: Digest, mediaType: String, platforms: [String: Digest]) {
+        self.ref = ref
+        self.canonical = canonical
+        self.digest = digest
+        self.mediaType = mediaType
+        self.platforms = platforms
+    }
+
+    /// Whether this entry pins exactly what `image` declares (same reference, same platforms).
+    public func pins(_ image: DeclaredImage) -> Bool {
+        ref == image.written && Set(platforms.keys) == Set(image.platforms.map(\.description))
+    }
+}
+
+/// A lock file that cannot be used.
+public struct LockfileError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}

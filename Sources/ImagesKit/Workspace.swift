@@ -1,0 +1,175 @@
+import AsyncHTTPClient
+import Foundation
+import LayoutStore
+import Logging
+import OCIModel
+import RegistryClient
+
+/// A project's manifest, its lock and the cache, wired to a registry client: the entry point
+/// of every command. Call ``shutdown()`` when done.
+public final class Workspace: Sendable {
+    /// The manifest, or nil when there is none (commands that only read the cache work without).
+    public let manifest: ImagesManifest?
+    public let manifestPath: String
+    public let store: LayoutStore
+    public let registry: RegistryClient
+    private let http: HTTPClient
+
+    /// - Parameters:
+    ///   - manifestPath: `images.json`; it must exist when `requireManifest` is set.
+    ///   - cachePath: the cache directory, or nil for ``LayoutStore/defaultRoot(environment:)``.
+    ///   - jobs: concurrent downloads, which also bounds connections per registry.
+    ///   - environment: where `DOCKER_CONFIG`, `HOME`, `SWIFT_IMAGES_CACHE` and `XDG_CACHE_HOME` are read.
+    public init(
+        manifestPath: String,
+        cachePath: String?,
+        requireManifest: Bool,
+        jobs: Int = 8,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) throws {
+        self.manifestPath = manifestPath
+        if requireManifest || FileManager.default.fileExists(atPath: manifestPath) {
+            manifest = try ImagesManifest.load(path: manifestPath)
+        } else {
+            manifest = nil
+        }
+        store = try LayoutStore(root: cachePath ?? LayoutStore.defaultRoot(environment: environment))
+        http = RegistryClient.makeHTTPClient(connectionsPerHost: jobs)
+        do {
+            registry = RegistryClient(
+                httpClient: http,
+                registries: manifest?.registries ?? [:],
+                credentials: try DockerConfigCredentials(environment: environment),
+                logger: logger
+            )
+        } catch {
+            try? http.syncShutdown()
+            throw error
+        }
+    }
+
+    /// Closes the HTTP client.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    var requiredManifest: ImagesManifest {
+        get throws {
+            guard let manifest else { throw ManifestError(path: manifestPath, keyPath: nil, message: "no such file") }
+            return manifest
+        }
+    }
+
+    /// The lock next to the manifest, if there is one.
+    public func existingLock() throws -> Lockfile? {
+        try Lockfile.load(path: requiredManifest.lockPath)
+    }
+
+    // MARK: Workflows
+
+    /// `images lock`: resolves tags (all of them, or those named) and writes the lock when it changed.
+    public func lock(update references: [String]) async throws -> [LockChange] {
+        let manifest = try requiredManifest
+        let scope: LockWorkflow.Scope = references.isEmpty
+            ? .all
+            : .only(try manifest.images(matching: references).map(\.reference))
+        let existing = try existingLock()
+        let (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(manifest: manifest, existing: existing, scope: scope)
+        if lock != existing { try lock.write(to: manifest.lockPath) }
+        try await store.markUsed(manifest.images.flatMap { image in image.platforms.map { LayoutStore.imageKey(image.reference, $0) } })
+        return changes
+    }
+
+    /// `images pull`: locks what the lock lacks (unless `locked`), then pulls into the cache.
+    /// - Parameters:
+    ///   - filters: references to pull; empty means every declared image.
+    ///   - locked: never change the lock; fail if it is missing or out of date.
+    ///   - offline: make no network request; fail naming what is not cached.
+    public func pull(
+        filters: [String], locked: Bool, offline: Bool, jobs: Int,
+        progress: @escaping @Sendable (PullEvent) -> Void
+    ) async throws -> (changes: [LockChange], images: [PulledImage]) {
+        let manifest = try requiredManifest
+        let existing = try existingLock()
+        var lock: Lockfile
+        var changes: [LockChange] = []
+        if locked || offline {
+            guard let existing else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+            let outdated = manifest.images.filter { image in existing.entry(for: image).map { !$0.pins(image) } ?? true }
+            guard outdated.isEmpty else {
+                throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written))
+            }
+            lock = existing
+        } else {
+            (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(manifest: manifest, existing: existing, scope: .missing)
+            if lock != existing { try lock.write(to: manifest.lockPath) }
+        }
+        let images = try manifest.images(matching: filters)
+        let workflow = PullWorkflow(registry: offline ? nil : registry, store: store, jobs: jobs, progress: progress)
+        return (changes, try await workflow.run(images: images, lock: lock))
+    }
+
+    /// `images ls`: what the cache holds.
+    public func list() throws -> [CachedImage] {
+        let declared = Set(manifest?.images.map(\.reference.description) ?? [])
+        return try store.index().manifests.compactMap { entry -> CachedImage? in
+            guard let name = entry.annotations?[LayoutStore.refNameAnnotation] else { return nil }
+            var manifest: Manifest?
+            if let bytes = try? store.readBlob(entry.digest),
+                case .image(let decoded)? = try? ManifestDocument.decode(bytes, contentType: nil)
+            {
+                manifest = decoded
+            }
+            return CachedImage(
+                reference: name,
+                platform: entry.platform?.description ?? "",
+                digest: entry.digest,
+                size: manifest.map { $0.blobs.reduce(0) { $0 + $1.size } },
+                declared: declared.contains(name)
+            )
+        }
+    }
+
+    /// `images inspect REF`: manifest, config and layers of each cached platform of an image.
+    public func inspect(_ text: String) throws -> [InspectedImage] {
+        let reference = try Reference(parsing: text)
+        let entries = try store.index().manifests.filter { $0.annotations?[LayoutStore.refNameAnnotation] == reference.description }
+        guard !entries.isEmpty else {
+            throw LayoutError.unreadable(path: store.root, reason: "\(reference) is not in the cache (run 'images pull')")
+        }
+        return try entries.map { entry in
+            guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(entry.digest), contentType: nil) else {
+                throw RegistryError.invalidManifest(reference: reference.description, reason: "the cache entry is not an image manifest")
+            }
+            let config = try JSONDecoder().decode(ImageConfig.self, from: Data(store.readBlob(manifest.config.digest)))
+            return InspectedImage(
+                reference: reference.description,
+                platform: entry.platform?.description ?? config.platform.description,
+                digest: entry.digest,
+                manifest: manifest,
+                config: config
+            )
+        }
+    }
+}
+
+/// An image in the cache, as `images ls` shows it.
+public struct CachedImage: Sendable, Codable, Equatable {
+    public var reference: String
+    public var platform: String
+    public var digest: Digest
+    /// Compressed size (config and layers); nil when the manifest is not readable.
+    public var size: Int64?
+    /// Whether the project's manifest declares it.
+    public var declared: Bool
+}
+
+/// One platform of a cached image, as `images inspect` shows it.
+public struct InspectedImage: Sendable, Codable, Equatable {
+    public var reference: String
+    public var platform: String
+    public var digest: Digest
+    public var manifest: Manifest
+    public var config: ImageConfig
+}

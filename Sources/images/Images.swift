@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Images: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Pre-pull, pin and cache the container images a project depends on.",
+        discussion: """
+            Reads images.json, pins every image to a digest in images.lock.json, and pulls them \
+            into a shared OCI image-layout cache that CI can save and restore.
+            """,
+        subcommands: [LockCommand.self, PullCommand.self, ListCommand.self, InspectCommand.self]
+    )
+
+    /// Runs the command; failures print `error: …` on stderr and exit non-zero, usage errors
+    /// come out as ArgumentParser prints them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError
+            || String(reflecting: type(of: error)).contains("ArgumentParser")
+        {
+            exit(withError: error)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import ImagesKit
+
+struct LockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Resolve every declared tag to a digest and write images.lock.json.",
+        discussion: """
+            Asks the registry for every tag, rewrites only the entries whose tag moved, and says \
+            which moved. With --update REF…, only those images are asked about (images the lock \
+            does not pin yet are always resolved).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Re-resolve only the images named after it.")
+    var update = false
+
+    @Argument(help: "With --update: the images to re-resolve, as written in images.json.")
+    var references: [String] = []
+
+    func validate() throws {
+        if !references.isEmpty, !update {
+            throw ValidationError("name images only with --update (images lock --update REF…)")
+        }
+    }
+
+    func run() async throws {
+        let changes = try await global.withWorkspace(requireManifest: true) { workspace in
+            try await workspace.lock(update: references)
+        }
+        if global.json { return try Output.printJSON(changes) }
+        guard !global.quiet else { return }
+        for change in changes where change.kind != .unchanged {
+            Output.printError(describe(change))
+        }
+        let moved = changes.filter { $0.kind != .unchanged }.count
+        Output.printError(moved == 0 ? "lock is up to date (\(changes.count) images)" : "lock updated: \(moved) of \(changes.count) images changed")
+    }
+}
+
+/// One line for a lock change: `moved postgres:16 sha256:… → sha256:…`.
+func describe(_ change: LockChange) -> String {
+    switch change.kind {
+    case .added: "locked \(change.ref) \(change.newDigest?.description ?? "")"
+    case .moved: "moved \(change.ref) \(change.oldDigest?.description ?? "") → \(change.newDigest?.description ?? "")"
+    case .platformsChanged: "platforms changed \(change.ref) \(change.newDigest?.description ?? "")"
+    case .unchanged: "unchanged \(change.ref)"
+    case .removed: "removed \(change.ref) (no longer declared)"
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import ImagesKit
+import Synchronization
+
+/// Where and how output goes: tables and live progress for people on a terminal, one line
+/// per event in CI logs, JSON for machines.
+enum Output {
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+    static var useColor: Bool { stderrIsTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes `value` as pretty, key-sorted JSON on stdout.
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+    }
+
+    /// Prints rows as aligned columns under a header.
+    static func printTable(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            let line = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+            print(line)
+        }
+    }
+
+    /// Sizes in SI units, as Docker shows them (1 MB = 1,000,000 bytes).
+    static func size(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.2f %@" : "%.1f %@", value, units[unit])
+    }
+}
+
+/// Renders pull progress on stderr: a live line on a terminal, one line per image otherwise.
+final class PullProgress: Sendable {
+    private struct State {
+        var images = 0
+        var finished = 0
+        var totalBytes: Int64 = 0
+        var receivedBytes: Int64 = 0
+        var lastDraw = ContinuousClock.now - .seconds(1)
+        var drawn = false
+    }
+
+    private let state = Mutex(State())
+    private let live: Bool
+    private let quiet: Bool
+    private let start = ContinuousClock.now
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+        self.live = Output.stderrIsTerminal
+    }
+
+    func handle(_ event: PullEvent) {
+        guard !quiet else { return }
+        state.withLock { state in
+            switch event {
+            case let .planned(images, _, bytes):
+                state.images = images
+                state.totalBytes = bytes
+            case let .received(bytes):
+                state.receivedBytes += bytes
+                if live, ContinuousClock.now - state.lastDraw > .milliseconds(100) {
+                    state.lastDraw = .now
+                    draw(state)
+                    state.drawn = true
+                }
+            case let .finished(image):
+                state.finished += 1
+                if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                Output.printError(line(for: image))
+                if live, state.finished < state.images { draw(state) }
+            }
+        }
+    }
+
+    private func draw(_ state: State) {
+        let elapsed = max((ContinuousClock.now - start) / .seconds(1), 0.001)
+        let fraction = state.totalBytes > 0 ? Double(state.receivedBytes) / Double(state.totalBytes) : 1
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let text = "\r\u{1B}[K\(bar) \(Output.size(state.receivedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.receivedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private func line(for image: PulledImage) -> String {
+        switch image.status {
+        case .pulled:
+            "pulled \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.fetchedBytes)) fetched of \(Output.size(image.size)))"
+        case .cached:
+            "cached \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.size)))"
+        case .failed:
+            "failed \(image.reference) \(image.platform): \(image.error ?? "unknown error")"
+        }
+    }
+}

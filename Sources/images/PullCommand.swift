@@ -1,0 +1,51 @@
+import ArgumentParser
+import ImagesKit
+
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Pull the declared images into the cache.",
+        discussion: """
+            Without --locked, images the lock does not pin yet are resolved and the lock is \
+            written, as 'images lock' does. With the lock present and everything cached, no \
+            network request is made.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Never change the lock; fail if it is missing or does not match the manifest (CI).")
+    var locked = false
+
+    @Flag(help: "Make no network request; fail naming what is not in the cache.")
+    var offline = false
+
+    @Option(help: "How many blobs download at once.")
+    var jobs = 8
+
+    @Argument(help: "Images to pull, as written in images.json (default: all).")
+    var references: [String] = []
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let progress = PullProgress(quiet: global.quiet || global.json)
+        let (changes, images) = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
+            try await workspace.pull(filters: references, locked: locked, offline: offline, jobs: jobs, progress: progress.handle)
+        }
+        if global.json {
+            struct Result: Encodable {
+                var lock: [LockChange]
+                var images: [PulledImage]
+            }
+            return try Output.printJSON(Result(lock: changes, images: images))
+        }
+        guard !global.quiet else { return }
+        for change in changes where change.kind != .unchanged { Output.printError(describe(change)) }
+        let fetched = images.reduce(0) { $0 + $1.fetchedBytes }
+        let pulled = images.filter { $0.status == .pulled }.count
+        Output.printError("\(images.count) images ready, \(pulled) pulled, \(Output.size(fetched)) fetched")
+    }
+}
