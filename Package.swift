@@ -57,7 +57,14 @@ let package = Package(
         ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
-        .testTarget(name: "LayoutStoreTests", dependencies: ["LayoutStore"]),
+        .testTarget(
+            name: "LayoutStoreTests",
+            dependencies: [
+                "LayoutStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
         .testTarget(
             name: "IntegrationTests",

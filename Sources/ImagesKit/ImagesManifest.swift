@@ -46,6 +46,9 @@ public struct ImagesManifest: Sendable, Equatable {
 
     /// Validates manifest bytes; `path` is only used in errors.
     public static func decode(_ data: Data, path: String, hostPlatform: Platform = .host) throws(ManifestError) -> ImagesManifest {
+        if let syntaxError = jsonSyntaxError(in: data) {
+            throw ManifestError(path: path, keyPath: nil, message: syntaxError)
+        }
         let file: ManifestFile
         do {
             file = try JSONDecoder().decode(ManifestFile.self, from: data)

@@ -29,6 +29,9 @@ public struct Lockfile: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LockfileError(path: path, message: "cannot read the file")
         }
+        if let syntaxError = jsonSyntaxError(in: data) {
+            throw LockfileError(path: path, message: "\(syntaxError) (delete it and run 'images lock' to write it anew)")
+        }
         let lock: Lockfile
         do {
             lock = try JSONDecoder().decode(Lockfile.self, from: data)

@@ -49,15 +49,14 @@ func keyPath(_ codingPath: [any CodingKey]) -> String {
 func explain(_ error: DecodingError) -> (keyPath: String, message: String) {
     switch error {
     case let .typeMismatch(type, context):
-        return (keyPath(context.codingPath), "expected \(typeName(type))")
+        // Our own decoders explain themselves; Foundation's messages name Swift types.
+        let own = context.debugDescription.hasPrefix("expected ")
+        return (keyPath(context.codingPath), own ? context.debugDescription : "expected \(typeName(type))")
     case let .valueNotFound(type, context):
         return (keyPath(context.codingPath), "expected \(typeName(type)), found null")
     case let .keyNotFound(key, context):
         return (keyPath(context.codingPath + [key]), "this required key is missing")
     case let .dataCorrupted(context):
-        if let underlying = context.underlyingError {
-            return (keyPath(context.codingPath), "malformed JSON: \(jsonSyntaxMessage(underlying))")
-        }
         return (keyPath(context.codingPath), context.debugDescription)
     @unknown default:
         return ("(unknown)", String(describing: error))
@@ -75,7 +74,31 @@ private func typeName(_ type: Any.Type) -> String {
     }
 }
 
-private func jsonSyntaxMessage(_ error: any Error) -> String {
-    let nsError = error as NSError
-    return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? String(describing: error)
+/// Where JSON text stops being JSON: "malformed JSON at line 3, column 14: Invalid value".
+/// nil when `data` is valid JSON.
+func jsonSyntaxError(in data: Data) -> String? {
+    do {
+        _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        return nil
+    } catch {
+        let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+        // Foundation says "… around character N." (a 0-based offset into the text).
+        guard let range = detail.range(of: "around character "),
+            let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
+        else {
+            return "malformed JSON: \(detail)"
+        }
+        var line = 1
+        var column = 1
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        let reason = detail[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        return "malformed JSON at line \(line), column \(column): \(reason)"
+    }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import OCIModel
+import Testing
+
+@testable import ImagesKit
+
+@Suite struct ImagesManifestTests {
+    let host = Platform(os: "linux", architecture: "amd64")
+
+    func decode(_ json: String) throws -> ImagesManifest {
+        try ImagesManifest.decode(Data(json.utf8), path: "images.json", hostPlatform: host)
+    }
+
+    func expectError(_ json: String, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sourceLocation: sourceLocation) {
+            try decode(json)
+        } throws: { error in
+            let text = String(describing: error)
+            let ok = text.hasPrefix("images.json: ") && fragments.allSatisfy { text.contains($0) }
+            if !ok { Issue.record("error was: \(text)", sourceLocation: sourceLocation) }
+            return ok
+        }
+    }
+
+    @Test func readsTheExampleFromTheREADME() throws {
+        let manifest = try decode("""
+            {
+              "version": 1,
+              "platforms": ["linux/amd64"],
+              "images": [
+                "swift:6.0-jammy",
+                { "ref": "postgres:16", "platforms": ["linux/amd64", "linux/arm64"] },
+                { "ref": "ghcr.io/acme/base@sha256:\(String(repeating: "e", count: 64))" }
+              ],
+              "registries": { "localhost:5000": { "insecure": true } }
+            }
+            """)
+        #expect(manifest.images.map(\.reference.description) == [
+            "docker.io/library/swift:6.0-jammy",
+            "docker.io/library/postgres:16",
+            "ghcr.io/acme/base@sha256:" + String(repeating: "e", count: 64),
+        ])
+        #expect(manifest.images[0].platforms.map(\.description) == ["linux/amd64"])
+        #expect(manifest.images[1].platforms.map(\.description) == ["linux/amd64", "linux/arm64"])
+        #expect(manifest.registries["localhost:5000"]?.insecure == true)
+    }
+
+    @Test func hostPlatformIsTheDefaultOfTheDefault() throws {
+        let manifest = try decode(#"{"version":1,"images":["alpine"]}"#)
+        #expect(manifest.images[0].platforms == [host])
+    }
+
+    @Test func unknownTopLevelKeyIsNamed() {
+        expectError(#"{"version":1,"images":[],"platform":["linux/amd64"]}"#, "platform:", "unknown key 'platform'", "'platforms'")
+    }
+
+    @Test func unknownKeyInAnImageIsNamedWithItsPath() {
+        expectError(#"{"version":1,"images":["a",{"ref":"b","platfroms":[]}]}"#, "images[1].platfroms", "unknown key")
+    }
+
+    @Test func unknownKeyInARegistryIsNamedWithItsPath() {
+        expectError(#"{"version":1,"images":[],"registries":{"localhost:5000":{"insecur":true}}}"#, #"registries["localhost:5000"].insecur"#)
+    }
+
+    @Test func malformedJSONSaysWhere() {
+        expectError("{\"version\": 1,\n \"images\": [\"a\" \"b\"]\n}", "malformed JSON at line 2, column 17")
+        expectError("{\"version\": 1,", "malformed JSON")
+        expectError("", "malformed JSON")
+    }
+
+    @Test func wrongTypesAreNamed() {
+        expectError(#"{"version":"1","images":[]}"#, "version", "expected an integer")
+        expectError(#"{"version":1,"images":"alpine"}"#, "images", "expected an array")
+        expectError(#"{"version":1,"images":[42]}"#, "images[0]", "reference string or an object")
+        expectError(#"{"version":1,"images":[],"registries":{"r":{"insecure":"yes"}}}"#, #"registries.r.insecure"#, "true or false")
+    }
+
+    @Test func missingKeysAreNamed() {
+        expectError(#"{"images":[]}"#, "version", "missing")
+        expectError(#"{"version":1}"#, "images", "missing")
+        expectError(#"{"version":1,"images":[{"platforms":["linux/amd64"]}]}"#, "images[0].ref", "missing")
+    }
+
+    @Test func unsupportedVersionIsAnError() {
+        expectError(#"{"version":2,"images":[]}"#, "version", "unsupported version 2")
+    }
+
+    @Test func invalidReferencesSayWhichAndWhy() {
+        expectError(#"{"version":1,"images":["ok", "Bad/Name:x"]}"#, "images[1]", "must be lowercase")
+        expectError(#"{"version":1,"images":[{"ref":"a:b:c"}]}"#, "images[0].ref", "invalid image reference 'a:b:c'")
+    }
+
+    @Test func unknownPlatformsAreNamed() {
+        expectError(#"{"version":1,"platforms":["linux/amd46"],"images":[]}"#, "platforms[0]", "unknown architecture 'amd46'")
+        expectError(#"{"version":1,"images":[{"ref":"a","platforms":["linux/amd64","beos/x86"]}]}"#, "images[0].platforms[1]", "unknown operating system")
+        expectError(#"{"version":1,"platforms":[],"images":[]}"#, "platforms", "empty")
+    }
+
+    @Test func theSameImageTwiceIsAnError() {
+        expectError(#"{"version":1,"images":["alpine","docker.io/library/alpine:latest"]}"#, "images[1]", "same image as images[0]")
+    }
+
+    @Test func lockPathIsNextToTheManifest() throws {
+        let manifest = try ImagesManifest.decode(Data(#"{"version":1,"images":[]}"#.utf8), path: "/work/proj/images.json")
+        #expect(manifest.lockPath == "/work/proj/images.lock.json")
+    }
+}
+
+@Suite struct LockfileTests {
+    let digestA = try! Digest(parsing: "sha256:" + String(repeating: "a", count: 64))
+    let digestB = try! Digest(parsing: "sha256:" + String(repeating: "b", count: 64))
+
+    @Test func encodingIsSortedStableAndEndsWithANewline() {
+        let lock = Lockfile(images: [
+            LockedImage(ref: "zeta:1", canonical: "docker.io/library/zeta:1", digest: digestB, mediaType: "m",
+                        platforms: ["linux/arm64": digestB, "linux/amd64": digestA]),
+            LockedImage(ref: "alpha:1", canonical: "docker.io/library/alpha:1", digest: digestA, mediaType: "m",
+                        platforms: ["linux/amd64": digestA]),
+        ])
+        let text = String(decoding: lock.encoded(), as: UTF8.self)
+        #expect(text.hasSuffix("}\n"))
+        #expect(text.range(of: "alpha:1")!.lowerBound < text.range(of: "zeta:1")!.lowerBound)
+        #expect(text.range(of: "linux/amd64")!.lowerBound < text.range(of: "linux/arm64")!.lowerBound)
+        let reordered = Lockfile(images: lock.images.reversed())
+        #expect(reordered.encoded() == lock.encoded())
+    }
+
+    @Test func roundTripsThroughTheFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).json").path
+        let lock = Lockfile(images: [LockedImage(ref: "a", canonical: "docker.io/library/a:latest", digest: digestA, mediaType: "m", platforms: ["linux/amd64": digestA])])
+        try lock.write(to: path)
+        #expect(try Lockfile.load(path: path) == lock)
+    }
+
+    @Test func aCorruptLockSaysWhatToDo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).json").path
+        try Data(#"{"version":1,"images":[{"ref":"a"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try Lockfile.load(path: path)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains(path) && text.contains("images[0].canonical") && text.contains("images lock")
+        }
+    }
+
+    @Test func changesNameMovedAddedAndRemovedImages() {
+        let old = Lockfile(images: [
+            LockedImage(ref: "a", canonical: "a", digest: digestA, mediaType: "m", platforms: ["linux/amd64": digestA]),
+            LockedImage(ref: "gone", canonical: "gone", digest: digestA, mediaType: "m", platforms: ["linux/amd64": digestA]),
+        ])
+        let new = Lockfile(images: [
+            LockedImage(ref: "a", canonical: "a", digest: digestB, mediaType: "m", platforms: ["linux/amd64": digestB]),
+            LockedImage(ref: "new", canonical: "new", digest: digestA, mediaType: "m", platforms: ["linux/amd64": digestA]),
+        ])
+        let changes = LockWorkflow.changes(from: old, to: new)
+        #expect(changes.contains(LockChange(ref: "a", kind: .moved, oldDigest: digestA, newDigest: digestB)))
+        #expect(changes.contains(LockChange(ref: "new", kind: .added, oldDigest: nil, newDigest: digestA)))
+        #expect(changes.contains(LockChange(ref: "gone", kind: .removed, oldDigest: digestA, newDigest: nil)))
+    }
+}

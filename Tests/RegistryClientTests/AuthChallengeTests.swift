@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+@testable import RegistryClient
+
+@Suite struct AuthChallengeTests {
+    @Test func parsesDockerHubBearerChallenge() throws {
+        let challenge = try #require(AuthChallenge(header: #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#))
+        #expect(challenge.scheme == "bearer")
+        #expect(challenge.realm == "https://auth.docker.io/token")
+        #expect(challenge.service == "registry.docker.io")
+        #expect(challenge.scope == "repository:library/alpine:pull")
+    }
+
+    @Test func keepsCommasAndSpacesInsideQuotes() throws {
+        let challenge = try #require(AuthChallenge(header: #"Bearer realm="https://r.example/token", scope="repository:a:pull,push repository:b:pull",error="insufficient_scope""#))
+        #expect(challenge.scope == "repository:a:pull,push repository:b:pull")
+        #expect(challenge.error == "insufficient_scope")
+    }
+
+    @Test func unescapesBackslashesAndAcceptsUnquotedValues() throws {
+        let challenge = try #require(AuthChallenge(header: #"bearer realm="https://x/\"t\"",service=registry.example"#))
+        #expect(challenge.realm == #"https://x/"t""#)
+        #expect(challenge.service == "registry.example")
+    }
+
+    @Test func parsesBasicWithRealmAndNamesCaseInsensitively() throws {
+        let challenge = try #require(AuthChallenge(header: #"Basic Realm="Registry Realm""#))
+        #expect(challenge.scheme == "basic")
+        #expect(challenge.realm == "Registry Realm")
+    }
+
+    @Test func emptyHeaderIsNoChallenge() {
+        #expect(AuthChallenge(header: "") == nil)
+        #expect(AuthChallenge(header: "   ") == nil)
+    }
+}
+
+@Suite struct CredentialsTests {
+    func configFile(_ json: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(json.utf8).write(to: directory.appendingPathComponent("config.json"))
+        return directory.path
+    }
+
+    @Test func readsAuthsAndNormalisesDockerHubKeys() throws {
+        let auth = Data("user:pa:ss".utf8).base64EncodedString()
+        let directory = try configFile(#"{"auths":{"https://index.docker.io/v1/":{"auth":"\#(auth)"},"localhost:5000":{"username":"u","password":"p"}}}"#)
+        let credentials = try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory])
+        #expect(credentials.credentials(for: "docker.io") == Credentials(username: "user", password: "pa:ss"))
+        #expect(credentials.credentials(for: "localhost:5000") == Credentials(username: "u", password: "p"))
+        #expect(credentials.credentials(for: "ghcr.io") == nil)
+    }
+
+    @Test(arguments: ["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"])
+    func everyDockerHubKeyFindsTheCredentials(_ key: String) throws {
+        let auth = Data("a:b".utf8).base64EncodedString()
+        let directory = try configFile(#"{"auths":{"\#(key)":{"auth":"\#(auth)"}}}"#)
+        #expect(try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory]).credentials(for: "docker.io")?.username == "a")
+    }
+
+    @Test func missingConfigMeansNoCredentials() throws {
+        let credentials = try DockerConfigCredentials(environment: ["DOCKER_CONFIG": "/nonexistent/\(UUID().uuidString)"])
+        #expect(credentials.credentials(for: "docker.io") == nil)
+    }
+
+    @Test func badAuthFieldIsAnErrorThatDoesNotShowTheSecret() throws {
+        let directory = try configFile(#"{"auths":{"r.example":{"auth":"bm9jb2xvbg=="}}}"#)  // "nocolon"
+        #expect {
+            try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory])
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("r.example") && !text.contains("nocolon") && !text.contains("bm9jb2xvbg")
+        }
+    }
+
+    @Test func descriptionRedactsThePassword() {
+        let text = String(describing: Credentials(username: "me", password: "hunter2"))
+        #expect(text.contains("me"))
+        #expect(!text.contains("hunter2"))
+    }
+
+    @Test func loopbackRegistriesAreRecognised() {
+        #expect(isLoopback("localhost:5000"))
+        #expect(isLoopback("127.0.0.1:5000"))
+        #expect(isLoopback("[::1]:5000"))
+        #expect(!isLoopback("registry.example:5000"))
+        #expect(!isLoopback("[fe80::1]"))
+    }
+}
