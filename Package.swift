@@ -68,7 +68,11 @@ let package = Package(
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ImagesKit", "RegistryClient", "LayoutStore", "OCIModel"]
+            dependencies: [
+                "ImagesKit", "RegistryClient", "LayoutStore", "OCIModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

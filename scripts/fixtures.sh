@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Builds the fixture images with umoci and pushes them with skopeo to the registry at $1:
+# Builds the fixture images with umoci and pushes them with skopeo to the registry at $1
+# (further arguments, such as --dest-creds USER:PASSWORD, go to every skopeo copy):
 #   test/base:1   one layer (OCI media types)
 #   test/app:1    base's layer plus two more (Docker v2 schema 2 media types)
 #   test/multi:1  an index: linux/amd64, linux/arm64/v8 and an attestation (unknown/unknown)
 # Layers are made of random bytes, so every run makes new digests.
 set -euo pipefail
-registry=${1:?usage: fixtures.sh REGISTRY}
+registry=${1:?usage: fixtures.sh REGISTRY [SKOPEO-COPY-OPTIONS…]}
+shift
+extra=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 layout="$work/layout"
-copy() { skopeo copy --quiet --dest-tls-verify=false "$@"; }
+copy() { skopeo copy --quiet --dest-tls-verify=false "${extra[@]}" "$@"; }
 
 umoci init --layout "$layout"
 

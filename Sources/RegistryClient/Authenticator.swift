@@ -19,14 +19,16 @@ actor Authenticator {
 
     private let http: HTTPClient
     private let credentials: any CredentialProvider
+    private let requests: RequestCounter
     private let logger: Logger
     private var challenges: [String: AuthChallenge] = [:]
     private var tokens: [TokenKey: Token] = [:]
     private var pending: [TokenKey: Task<Token, any Error>] = [:]
 
-    init(http: HTTPClient, credentials: any CredentialProvider, logger: Logger) {
+    init(http: HTTPClient, credentials: any CredentialProvider, requests: RequestCounter, logger: Logger) {
         self.http = http
         self.credentials = credentials
+        self.requests = requests
         self.logger = logger
     }
 
@@ -94,10 +96,11 @@ actor Authenticator {
         if let credentials = try credentials.credentials(for: key.registry) {
             request.headers.add(name: "Authorization", value: credentials.basicAuthorization)
         }
+        requests.increment()
         logger.debug("GET \(realm) (token for \(key.scope))")
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: .seconds(60), logger: logger)
+            response = try await http.execute(request, timeout: .seconds(60))
         } catch {
             throw RegistryError.unreachable(registry: key.registry, url: realm, reason: describe(error))
         }

@@ -27,16 +27,22 @@ extension RegistryClient {
     /// registry does not send `Docker-Content-Digest`.
     /// - Returns: The descriptor, and the manifest itself when a `GET` was needed.
     public func resolve(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
-        let response = try await send(
-            .HEAD,
-            registry: reference.registry,
-            path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
-            headers: Self.manifestHeaders,
-            scope: Self.pullScope(reference),
-            what: "manifest \(reference)"
-        )
-        guard (200..<300).contains(response.status.code) else {
+        let response: HTTPClientResponse
+        do {
+            response = try await send(
+                .HEAD,
+                registry: reference.registry,
+                path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
+                headers: Self.manifestHeaders,
+                scope: Self.pullScope(reference),
+                what: "manifest \(reference)"
+            )
+        } catch RegistryError.accessDenied {
             // A HEAD answer has no body to explain itself: ask again with GET for the registry's message.
+            let manifest = try await fetchManifest(reference)
+            return (manifest.descriptor, manifest)
+        }
+        guard (200..<300).contains(response.status.code) else {
             let manifest = try await fetchManifest(reference)
             return (manifest.descriptor, manifest)
         }

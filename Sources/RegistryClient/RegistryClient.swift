@@ -26,7 +26,7 @@ public final class RegistryClient: Sendable {
     let registries: [String: RegistrySettings]
     let authenticator: Authenticator
     let logger: Logger
-    private let sentRequests = Atomic<Int>(0)
+    let requests = RequestCounter()
 
     /// - Parameters:
     ///   - httpClient: The HTTP client to use; it must not follow redirects by itself
@@ -44,11 +44,11 @@ public final class RegistryClient: Sendable {
         self.http = httpClient
         self.registries = registries
         self.logger = logger
-        self.authenticator = Authenticator(http: httpClient, credentials: credentials, logger: logger)
+        self.authenticator = Authenticator(http: httpClient, credentials: credentials, requests: requests, logger: logger)
     }
 
     /// An HTTP client configured for registries: no automatic redirects, no automatic
-    /// decompression, bounded connect time.
+    /// decompression, bounded connect time, no silent reconnect loops.
     public static func makeHTTPClient(connectionsPerHost: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
@@ -58,11 +58,14 @@ public final class RegistryClient: Sendable {
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
         )
+        // A refused connection is an answer: say so at once instead of retrying until the
+        // connect timeout. Retrying with backoff is the caller's decision.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// How many HTTP requests this client has sent, token requests included.
-    public var requestCount: Int { sentRequests.load(ordering: .relaxed) }
+    public var requestCount: Int { requests.count }
 
     /// `https://host` or, for insecure and loopback registries, `http://host`.
     func baseURL(for registry: String) -> String {
@@ -116,10 +119,11 @@ public final class RegistryClient: Sendable {
     /// Executes a request as is, counting it and turning transport failures into
     /// ``RegistryError/unreachable(registry:url:reason:)``.
     func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
-        sentRequests.add(1, ordering: .relaxed)
+        requests.increment()
         logger.debug("\(request.method) \(request.url)")
         do {
-            return try await http.execute(request, timeout: .seconds(300), logger: logger)
+            // No overall deadline: a large blob may take long; the client's read timeout catches a stall.
+            return try await http.execute(request, deadline: .distantFuture)
         } catch {
             throw RegistryError.unreachable(registry: registry, url: request.url, reason: describe(error))
         }
@@ -143,6 +147,13 @@ public final class RegistryClient: Sendable {
         let text = String(decoding: bytes.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "HTTP \(response.status.code) \(response.status.reasonPhrase)" : text
     }
+}
+
+/// Counts the HTTP requests of one client, shared with its authenticator.
+final class RequestCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    var count: Int { value.load(ordering: .relaxed) }
+    func increment() { value.add(1, ordering: .relaxed) }
 }
 
 /// Whether a registry host (with optional port) is a loopback address.

@@ -1,0 +1,100 @@
+import Foundation
+import ImagesKit
+import LayoutStore
+import OCIModel
+import Testing
+
+/// The cache as other tools see it, and as it survives crashes and concurrent runs.
+@Suite struct CacheTests {
+    let services: TestServices
+    init() throws { services = try TestServices.require() }
+
+    @Test func skopeoAndUmociReadTheCache() async throws {
+        let project = try Project(images: [
+            "\(services.registry)/test/base:1",
+            #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/arm64"]}"#,
+        ])
+        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in }) }
+        let lock = try #require(try Lockfile.load(path: project.lockPath))
+        for entry in lock.images {
+            let inspected = try run("skopeo", ["inspect", "oci:\(project.cache):\(entry.canonical)"])
+            let json = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as! [String: Any]
+            #expect(json["Digest"] as? String == entry.platforms.values.first?.description)
+            let copy = project.directory + "/copy-\(UUID().uuidString)"
+            try run("skopeo", ["copy", "--quiet", "oci:\(project.cache):\(entry.canonical)", "dir:\(copy)"])
+            #expect(FileManager.default.fileExists(atPath: copy + "/manifest.json"))
+        }
+        let listed = try run("umoci", ["ls", "--layout", project.cache]).stdout
+        #expect(listed.split(separator: "\n").sorted() == lock.images.map { Substring($0.canonical) }.sorted())
+    }
+
+    @Test func rePullingReplacesEntriesInsteadOfAppending() async throws {
+        let repository = TestServices.uniqueRepository()
+        try services.copy("test/base:1", to: "\(repository)/app:1")
+        let project = try Project(images: ["\(services.registry)/\(repository)/app:1"])
+        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in }) }
+        try services.copy("test/app:1", to: "\(repository)/app:1")
+        _ = try await project.withWorkspace { try await $0.lock(update: []) }
+        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+        let entries = try LayoutStore(root: project.cache).index().manifests
+        #expect(entries.count == 1)
+        #expect(entries.first?.digest == (try Lockfile.load(path: project.lockPath))?.images.first?.digest)
+    }
+
+    @Test func killingAPullMidBlobLeavesNoWrongBlobAndTheNextRunFinishes() async throws {
+        let repository = TestServices.uniqueRepository()
+        try services.pushRandomImage("\(repository)/big:1", bytes: 40_000_000)
+        let project = try Project(images: ["\(services.registry)/\(repository)/big:1"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try imagesBinary())
+        process.arguments = ["pull", "--manifest", project.manifestPath, "--cache", project.cache, "--jobs", "1", "--quiet"]
+        process.environment = ["HOME": project.directory, "PATH": "/usr/bin:/bin"]
+        try process.run()
+        // Wait until a partial blob is on its way, then kill -9.
+        let ingest = project.cache + "/.swift-images/ingest"
+        var sawPartial = false
+        for _ in 0..<2000 where !sawPartial {
+            let partials = (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? []
+            sawPartial = try partials.contains { name in
+                let size = try FileManager.default.attributesOfItem(atPath: ingest + "/" + name)[.size] as? Int ?? 0
+                return size > 1_000_000
+            }
+            if !sawPartial { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(sawPartial, "the pull finished before it could be killed")
+
+        let store = try LayoutStore(root: project.cache)
+        #expect(try store.index().manifests.isEmpty)  // still valid JSON, and nothing recorded
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: project.cache + "/blobs/sha256")
+        for name in blobs {
+            _ = try store.readBlob(try OCIModel.Digest.sha256(hex: name).self)  // every stored blob verifies
+        }
+
+        let result = try images(["pull", "--locked"], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try store.index().manifests.count == 1)
+    }
+
+    @Test func twoProcessesPullingIntoOneCacheBothSucceed() async throws {
+        let repository = TestServices.uniqueRepository()
+        try services.pushRandomImage("\(repository)/one:1", bytes: 3_000_000)
+        try services.pushRandomImage("\(repository)/two:1", bytes: 3_000_000)
+        let first = try Project(images: ["\(services.registry)/\(repository)/one:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        let second = try Project(images: ["\(services.registry)/\(repository)/two:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        let cache = first.cache
+        async let a = Task.detached { try images(["pull", "--cache", cache], in: first) }.value
+        async let b = Task.detached { try images(["pull", "--cache", cache], in: second) }.value
+        let (resultA, resultB) = try await (a, b)
+        #expect(resultA.status == 0, "\(resultA.stderr)")
+        #expect(resultB.status == 0, "\(resultB.stderr)")
+        let entries = try LayoutStore(root: cache).index().manifests
+        let names = entries.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }.sorted()
+        #expect(names == [
+            "\(services.registry)/\(repository)/one:1", "\(services.registry)/\(repository)/two:1",
+            "\(services.registry)/test/app:1", "\(services.registry)/test/base:1",
+        ].sorted())
+        #expect(try first.strayFiles().isEmpty)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// The `images` executable as users and CI run it.
+@Suite struct CommandLineTests {
+    let services: TestServices
+    init() throws { services = try TestServices.require() }
+
+    @Test func pullLsAndInspectEndToEnd() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        let pull = try images(["pull"], in: project)
+        #expect(pull.status == 0, "\(pull.stderr)")
+        // Without a terminal: one line per image, then a summary.
+        #expect(pull.stderr.contains("pulled \(services.registry)/test/base:1 linux/amd64"))
+        #expect(pull.stderr.contains("2 images ready, 2 pulled"))
+
+        let warm = try images(["pull", "--locked"], in: project)
+        #expect(warm.status == 0)
+        #expect(warm.stderr.contains("cached \(services.registry)/test/app:1 linux/amd64"))
+        #expect(warm.stderr.contains("0 B fetched"))
+
+        let list = try images(["ls"], in: project)
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("REFERENCE") == true)
+        #expect(lines.count == 3)
+        #expect(lines.dropFirst().allSatisfy { $0.hasSuffix("yes") })
+
+        let inspect = try images(["inspect", "\(services.registry)/test/app:1"], in: project)
+        #expect(inspect.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as! [[String: Any]]
+        let manifest = json.first?["manifest"] as? [String: Any]
+        #expect((manifest?["layers"] as? [Any])?.count == 3)
+        #expect(json.first?["platform"] as? String == "linux/amd64")
+    }
+
+    @Test func jsonOutputIsMachineReadable() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1"])
+        let pull = try images(["pull", "--json"], in: project)
+        #expect(pull.status == 0)
+        #expect(pull.stderr.isEmpty)
+        let json = try JSONSerialization.jsonObject(with: Data(pull.stdout.utf8)) as! [String: Any]
+        let pulled = json["images"] as! [[String: Any]]
+        #expect(pulled.first?["status"] as? String == "pulled")
+        #expect(pulled.first?["reference"] as? String == "\(services.registry)/test/base:1")
+        #expect((json["lock"] as! [[String: Any]]).first?["kind"] as? String == "added")
+
+        let list = try images(["ls", "--json"], in: project)
+        let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
+        #expect(entries.first?["declared"] as? Bool == true)
+        #expect((entries.first?["size"] as? Int ?? 0) > 600_000)
+    }
+
+    @Test func lockReportsMovedTagsWithOldAndNewDigest() throws {
+        let repository = TestServices.uniqueRepository()
+        try services.copy("test/base:1", to: "\(repository)/app:1")
+        let project = try Project(images: ["\(services.registry)/\(repository)/app:1"])
+        #expect(try images(["lock"], in: project).status == 0)
+        let unchanged = try images(["lock"], in: project)
+        #expect(unchanged.stderr == "lock is up to date (1 images)\n")
+        try services.copy("test/app:1", to: "\(repository)/app:1")
+        let moved = try images(["lock"], in: project)
+        #expect(moved.status == 0)
+        #expect(moved.stderr.contains("moved \(services.registry)/\(repository)/app:1 sha256:"))
+        #expect(moved.stderr.contains(" → sha256:"))
+    }
+
+    @Test func quietPrintsNothingButErrors() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1"])
+        let result = try images(["pull", "--quiet"], in: project)
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty)
+        let failing = try images(["pull", "--quiet", "--manifest", project.directory + "/missing.json"], in: project)
+        #expect(failing.status == 1)
+        #expect(failing.stderr.contains("missing.json: no such file"))
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import ImagesKit
+import Logging
+import Testing
+
+/// The services `scripts/services.sh` started for the tests, read from the environment that
+/// `scripts/test.sh` sets.
+struct TestServices {
+    let scripts: String
+    let registry: String
+    let registryStorage: String
+    let basicRegistry: String
+    let tokenRegistry: String
+    let tokenStats: String
+    let redirectRegistry: String
+    let redirectStats: String
+    let user: String
+    let password: String
+
+    struct Missing: Error, CustomStringConvertible {
+        let variable: String
+        var description: String { "\(variable) is not set: run the integration tests with scripts/test.sh, which starts the registries" }
+    }
+
+    static func require() throws -> TestServices {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            guard let value = environment[name], !value.isEmpty else { throw Missing(variable: name) }
+            return value
+        }
+        return TestServices(
+            scripts: try value("IMAGES_TEST_SCRIPTS"),
+            registry: try value("IMAGES_TEST_REGISTRY"),
+            registryStorage: try value("IMAGES_TEST_REGISTRY_STORAGE"),
+            basicRegistry: try value("IMAGES_TEST_BASIC_REGISTRY"),
+            tokenRegistry: try value("IMAGES_TEST_TOKEN_REGISTRY"),
+            tokenStats: try value("IMAGES_TEST_TOKEN_STATS"),
+            redirectRegistry: try value("IMAGES_TEST_REDIRECT_REGISTRY"),
+            redirectStats: try value("IMAGES_TEST_REDIRECT_STATS"),
+            user: try value("IMAGES_TEST_USER"),
+            password: try value("IMAGES_TEST_PASSWORD")
+        )
+    }
+
+    /// A repository name no other test uses.
+    static func uniqueRepository(_ prefix: String = "t") -> String {
+        "\(prefix)/\(UUID().uuidString.lowercased().prefix(12))"
+    }
+
+    /// Copies an image between references of the plain registry (blobs are mounted, so it is fast).
+    func copy(_ source: String, to destination: String, registry: String? = nil, credentials: Bool = false) throws {
+        let target = registry ?? self.registry
+        var arguments = ["copy", "--quiet", "--all", "--src-tls-verify=false", "--dest-tls-verify=false"]
+        if credentials { arguments += ["--src-creds", "\(user):\(password)", "--dest-creds", "\(user):\(password)"] }
+        try run("skopeo", arguments + ["docker://\(target)/\(source)", "docker://\(target)/\(destination)"])
+    }
+
+    /// Pushes an image of `bytes` random bytes that shares nothing with any other image.
+    func pushRandomImage(_ repositoryAndTag: String, bytes: Int) throws {
+        try run(scripts + "/random-image.sh", [registry, repositoryAndTag, String(bytes)])
+    }
+
+    /// A JSON counter from one of the helper services.
+    func stats(_ url: String) throws -> [String: Any] {
+        let output = try run("curl", ["-s", url]).stdout
+        return try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+    }
+}
+
+/// A project directory with an `images.json`, and a cache of its own.
+struct Project {
+    let directory: String
+    let cache: String
+    var manifestPath: String { directory + "/images.json" }
+    var lockPath: String { directory + "/images.lock.json" }
+
+    init(images: [String], platforms: [String]? = nil, extra: String = "") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("project-\(UUID().uuidString)").path
+        cache = directory + "/cache"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try write(images: images, platforms: platforms, extra: extra)
+    }
+
+    func write(images: [String], platforms: [String]? = nil, extra: String = "") throws {
+        let list = images.map { $0.hasPrefix("{") ? $0 : "\"\($0)\"" }.joined(separator: ", ")
+        let platformsLine = platforms.map { "\"platforms\": [\($0.map { "\"\($0)\"" }.joined(separator: ", "))]," } ?? ""
+        let json = "{\"version\": 1, \(platformsLine) \(extra) \"images\": [\(list)]}"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: manifestPath))
+    }
+
+    func workspace(environment: [String: String] = [:]) throws -> Workspace {
+        var base = ["HOME": directory, "DOCKER_CONFIG": directory + "/docker"]
+        base.merge(environment) { $1 }
+        return try Workspace(manifestPath: manifestPath, cachePath: cache, requireManifest: true, environment: base, logger: Logger(label: "test"))
+    }
+
+    /// Runs `body` with a fresh workspace and shuts it down afterwards.
+    func withWorkspace<T>(environment: [String: String] = [:], _ body: (Workspace) async throws -> T) async throws -> T {
+        let workspace = try workspace(environment: environment)
+        do {
+            let result = try await body(workspace)
+            try await workspace.shutdown()
+            return result
+        } catch {
+            try? await workspace.shutdown()
+            throw error
+        }
+    }
+
+    func lockText() throws -> String {
+        try String(contentsOfFile: lockPath, encoding: .utf8)
+    }
+
+    /// Every file of the cache that is not a verified blob, index or metadata: there must be none.
+    func strayFiles() throws -> [String] {
+        let ingest = try FileManager.default.contentsOfDirectory(atPath: cache + "/.swift-images/ingest")
+        let temporary = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.contains(".tmp") }
+        return ingest + temporary
+    }
+
+    /// Writes a Docker config with credentials for `registries`.
+    func login(_ registries: [String], user: String, password: String) throws {
+        try FileManager.default.createDirectory(atPath: directory + "/docker", withIntermediateDirectories: true)
+        let auth = Data("\(user):\(password)".utf8).base64EncodedString()
+        let entries = registries.map { "\"\($0)\": {\"auth\": \"\(auth)\"}" }.joined(separator: ", ")
+        try Data("{\"auths\": {\(entries)}}".utf8).write(to: URL(fileURLWithPath: directory + "/docker/config.json"))
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+struct CommandFailed: Error, CustomStringConvertible {
+    let command: String
+    let result: CommandResult
+    var description: String { "\(command) exited \(result.status): \(result.stderr)" }
+}
+
+/// Runs a program to completion and collects its output.
+@discardableResult
+func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil, check: Bool = true) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/env")
+    process.arguments = program.hasPrefix("/") ? arguments : [program] + arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    // Output goes to files, so that no pipe can fill up and block the child.
+    let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: outputs) }
+    FileManager.default.createFile(atPath: outputs.path + "/out", contents: nil)
+    FileManager.default.createFile(atPath: outputs.path + "/err", contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: outputs.appendingPathComponent("out"))
+    process.standardError = try FileHandle(forWritingTo: outputs.appendingPathComponent("err"))
+    try process.run()
+    process.waitUntilExit()
+    let result = CommandResult(
+        status: process.terminationStatus,
+        stdout: (try? String(contentsOf: outputs.appendingPathComponent("out"), encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: outputs.appendingPathComponent("err"), encoding: .utf8)) ?? "")
+    if check, result.status != 0 { throw CommandFailed(command: ([program] + arguments).joined(separator: " "), result: result) }
+    return result
+}
+
+/// The `images` executable built by `swift build` (scripts/test.sh sets IMAGES_TEST_BINARY).
+func imagesBinary() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["IMAGES_TEST_BINARY"] { return path }
+    throw TestServices.Missing(variable: "IMAGES_TEST_BINARY")
+}
+
+/// Runs the CLI in `project`'s directory with its own HOME and cache.
+@discardableResult
+func images(_ arguments: [String], in project: Project, environment: [String: String] = [:]) throws -> CommandResult {
+    var base = ["HOME": project.directory, "DOCKER_CONFIG": project.directory + "/docker", "SWIFT_IMAGES_CACHE": project.cache]
+    base.merge(environment) { $1 }
+    return try run(try imagesBinary(), arguments, environment: base, directory: project.directory, check: false)
+}
