@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need: the registry (distribution 2.8), skopeo and
-# umoci (fixtures and interop checks). Does nothing when they are already there.
+# Installs what the tests and the demo need, from Debian's packages and PyPI: the registry
+# (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
+# (auth fixtures), and Python's cryptography (the test token service). Does nothing when all
+# of it is already there.
 set -euo pipefail
 missing=()
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v umoci >/dev/null || missing+=(umoci)
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  python3 -m pip install --quiet cryptography || apt-get install -y -q python3-cryptography
 fi

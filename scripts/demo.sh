@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The main job end to end on a fresh machine: builds `images`, starts a local registry (there is
+# no internet here) seeded with fixture images, then locks, pulls cold, pulls warm with
+# --locked, lists and inspects the cache, and has skopeo read it. Stops the registry at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+scripts/install-deps.sh
+swift build
+images="$(swift build --show-bin-path)/images"
+work=$(mktemp -d)
+trap '"$root/scripts/registry.sh" stop "$work/registry"; rm -rf "$work"' EXIT
+registry=$(scripts/registry.sh start "$work/registry")
+scripts/fixtures.sh "$registry"
+
+mkdir -p "$work/project"
+cd "$work/project"
+cat >images.json <<JSON
+{
+  "version": 1,
+  "platforms": ["linux/amd64"],
+  "images": [
+    "$registry/test/base:1",
+    "$registry/test/app:1",
+    { "ref": "$registry/test/multi:1", "platforms": ["linux/amd64", "linux/arm64"] }
+  ]
+}
+JSON
+export SWIFT_IMAGES_CACHE="$work/cache"
+step() { printf '\n$ %s\n' "$*"; }
+step images lock;                   "$images" lock
+step cat images.lock.json;          cat images.lock.json
+rm -rf "$SWIFT_IMAGES_CACHE"
+step images pull "(cold)";          time "$images" pull --locked
+step images pull --locked "(warm)"; time "$images" pull --locked
+step images ls;                     "$images" ls
+step images inspect "$registry/test/app:1"; "$images" inspect "$registry/test/app:1" | head -n 20
+step skopeo inspect "oci:\$SWIFT_IMAGES_CACHE:$registry/test/base:1"
+skopeo inspect "oci:$SWIFT_IMAGES_CACHE:$registry/test/base:1" | head -n 8
