@@ -4,6 +4,7 @@
 #   basic     a registry with htpasswd (Basic) auth, seeded with the fixtures
 #   token     a registry with token (Bearer) auth and its token service, seeded with the fixtures
 #   redirect  a Basic-auth front for the plain registry that redirects blobs to another origin
+#   slow      a front for the plain registry that sends blob bodies at 4 MB/s
 #
 #   scripts/services.sh start DIR   → writes DIR/env (export lines for the tests)
 #   scripts/services.sh stop DIR    → stops everything started in DIR
@@ -76,6 +77,11 @@ python3 "$here/testservices/redirect_proxy.py" "$front_port" "$storage_port" "$p
 echo $! >"$dir/redirect-proxy.pid"
 wait_for "http://127.0.0.1:$storage_port/stats"
 
+slow_port=$(free_port)
+python3 "$here/testservices/throttle_proxy.py" "$slow_port" "$plain" 4000000 >"$dir/throttle-proxy.log" 2>&1 &
+echo $! >"$dir/throttle-proxy.pid"
+wait_for "http://127.0.0.1:$slow_port/v2/"
+
 cat >"$dir/env" <<ENV
 export IMAGES_TEST_SCRIPTS='$here'
 export IMAGES_TEST_REGISTRY='$plain'
@@ -85,6 +91,7 @@ export IMAGES_TEST_TOKEN_REGISTRY='$token'
 export IMAGES_TEST_TOKEN_STATS='http://127.0.0.1:$token_port/stats'
 export IMAGES_TEST_REDIRECT_REGISTRY='127.0.0.1:$front_port'
 export IMAGES_TEST_REDIRECT_STATS='http://127.0.0.1:$storage_port/stats'
+export IMAGES_TEST_SLOW_REGISTRY='127.0.0.1:$slow_port'
 export IMAGES_TEST_USER='$user'
 export IMAGES_TEST_PASSWORD='$password'
 ENV

@@ -104,6 +104,8 @@ public final class Workspace: Sendable {
         } else {
             (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(manifest: manifest, existing: existing, scope: .missing)
             if lock != existing { try lock.write(to: manifest.lockPath) }
+            let changed = changes.filter { $0.kind != .unchanged }
+            if !changed.isEmpty { progress(.locked(changed)) }
         }
         let images = try manifest.images(matching: filters)
         let workflow = PullWorkflow(registry: offline ? nil : registry, store: store, jobs: jobs, progress: progress)

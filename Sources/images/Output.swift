@@ -69,6 +69,8 @@ final class PullProgress: Sendable {
         guard !quiet else { return }
         state.withLock { state in
             switch event {
+            case let .locked(changes):
+                for change in changes { Output.printError(describe(change)) }
             case let .planned(images, _, bytes):
                 state.images = images
                 state.totalBytes = bytes

@@ -43,7 +43,6 @@ struct PullCommand: AsyncParsableCommand {
             return try Output.printJSON(Result(lock: changes, images: images))
         }
         guard !global.quiet else { return }
-        for change in changes where change.kind != .unchanged { Output.printError(describe(change)) }
         let fetched = images.reduce(0) { $0 + $1.fetchedBytes }
         let pulled = images.filter { $0.status == .pulled }.count
         Output.printError("\(images.count) images ready, \(pulled) pulled, \(Output.size(fetched)) fetched")

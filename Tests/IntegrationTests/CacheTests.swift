@@ -43,8 +43,9 @@ import Testing
 
     @Test func killingAPullMidBlobLeavesNoWrongBlobAndTheNextRunFinishes() async throws {
         let repository = TestServices.uniqueRepository()
-        try services.pushRandomImage("\(repository)/big:1", bytes: 40_000_000)
-        let project = try Project(images: ["\(services.registry)/\(repository)/big:1"])
+        try services.pushRandomImage("\(repository)/big:1", bytes: 12_000_000)
+        // Through the slow front: the layer takes about 3 s, so the kill lands mid-blob.
+        let project = try Project(images: ["\(services.slowRegistry)/\(repository)/big:1"])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try imagesBinary())
         process.arguments = ["pull", "--manifest", project.manifestPath, "--cache", project.cache, "--jobs", "1", "--quiet"]
@@ -53,13 +54,13 @@ import Testing
         // Wait until a partial blob is on its way, then kill -9.
         let ingest = project.cache + "/.swift-images/ingest"
         var sawPartial = false
-        for _ in 0..<2000 where !sawPartial {
+        for _ in 0..<1000 where !sawPartial {
             let partials = (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? []
             sawPartial = try partials.contains { name in
                 let size = try FileManager.default.attributesOfItem(atPath: ingest + "/" + name)[.size] as? Int ?? 0
                 return size > 1_000_000
             }
-            if !sawPartial { try await Task.sleep(for: .milliseconds(5)) }
+            if !sawPartial { try await Task.sleep(for: .milliseconds(10)) }
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -14,6 +14,8 @@ struct TestServices {
     let tokenStats: String
     let redirectRegistry: String
     let redirectStats: String
+    /// The plain registry behind a proxy that sends blobs at 4 MB/s.
+    let slowRegistry: String
     let user: String
     let password: String
 
@@ -37,6 +39,7 @@ struct TestServices {
             tokenStats: try value("IMAGES_TEST_TOKEN_STATS"),
             redirectRegistry: try value("IMAGES_TEST_REDIRECT_REGISTRY"),
             redirectStats: try value("IMAGES_TEST_REDIRECT_STATS"),
+            slowRegistry: try value("IMAGES_TEST_SLOW_REGISTRY"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
         )

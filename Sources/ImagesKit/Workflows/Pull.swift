@@ -5,6 +5,8 @@ import RegistryClient
 
 /// Progress of a pull, as small events the CLI aggregates.
 public enum PullEvent: Sendable {
+    /// The lock was brought up to date before pulling (only images that changed).
+    case locked([LockChange])
     /// What will be downloaded: blobs and bytes not yet in the cache.
     case planned(images: Int, blobs: Int, bytes: Int64)
     /// More bytes of some blob arrived.
@@ -69,7 +71,96 @@ public struct PullWorkflow: Sendable {
     ///   some images failed (the others are complete in the cache).
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
         store.removeStaleIngests()
-        let targets = try images.flatMap { image -> [Target] in
+        let targets = try Self.targets(for: images, lock: lock)
+
+        // 1. Manifests: from the cache, or fetched and verified.
+        let manifests = await withTaskGroup(of: (Int, Result<Manifest, any Error>).self) { group in
+            for (position, target) in targets.enumerated() {
+                group.addTask {
+                    do {
+                        return (position, .success(try await manifest(for: target)))
+                    } catch {
+                        return (position, .failure(error))
+                    }
+                }
+            }
+            var manifests = [Result<Manifest, any Error>?](repeating: nil, count: targets.count)
+            for await (position, result) in group { manifests[position] = result }
+            return manifests.map { $0! }
+        }
+        var failures: [Int: any Error] = [:]
+        var missingOffline: [String] = []
+        for (position, result) in manifests.enumerated() {
+            guard case .failure(let error) = result else { continue }
+            if case ImagesError.notCached(let what) = error { missingOffline += what } else { failures[position] = error }
+        }
+
+        // 2. Blobs: each missing digest once, owned by the first image that needs it.
+        var plan = Plan()
+        for (position, result) in manifests.enumerated() {
+            guard case .success(let manifest) = result else { continue }
+            plan.add(position, blobs: manifest.blobs, isMissing: { !store.hasBlob($0) }, source: targets[position].image.reference)
+        }
+        if registry == nil {
+            for (position, blobs) in plan.missingByImage() {
+                missingOffline.append("\(targets[position].image.written) \(targets[position].platform) (\(blobs.count) blobs, first \(blobs[0].digest))")
+            }
+        }
+        guard missingOffline.isEmpty else { throw ImagesError.notCached(missingOffline) }
+        progress(.planned(images: targets.count, blobs: plan.queue.count, bytes: plan.queue.reduce(0) { $0 + $1.size }))
+
+        // 3. Each image is recorded as soon as its last blob is in.
+        var results = [PulledImage?](repeating: nil, count: targets.count)
+        func finish(_ position: Int, failure: (any Error)?) async throws {
+            let target = targets[position]
+            let manifest = try? manifests[position].get()
+            let blobs = manifest?.blobs ?? []
+            let fetched = plan.fetchedBytes(of: position)
+            var result = PulledImage(
+                reference: target.image.reference.description,
+                platform: target.platform.description,
+                digest: target.manifestDigest,
+                status: fetched == 0 ? .cached : .pulled,
+                blobs: blobs.count,
+                size: blobs.reduce(0) { $0 + $1.size },
+                fetchedBytes: fetched,
+                error: nil
+            )
+            if let failure {
+                result.status = .failed
+                result.error = String(describing: failure)
+                failures[position] = failure
+            } else {
+                let size = Int64(try store.readBlob(target.manifestDigest).count)
+                let descriptor = Descriptor(mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
+                try await store.record([LayoutStore.entry(for: descriptor, reference: target.image.reference, platform: target.platform)])
+            }
+            results[position] = result
+            progress(.finished(result))
+        }
+        for (position, failure) in failures { try await finish(position, failure: failure) }
+        for position in plan.complete(among: targets.indices.filter { failures[$0] == nil }) {
+            try await finish(position, failure: nil)
+        }
+        try await download(plan.queue) { digest, failure in
+            for position in plan.finished(digest, failed: failure != nil) {
+                try await finish(position, failure: failure)
+            }
+        }
+        try await store.markUsed(targets.indices.filter { failures[$0] == nil }.map {
+            LayoutStore.imageKey(targets[$0].image.reference, targets[$0].platform)
+        })
+
+        if !failures.isEmpty {
+            throw ImagesError.imagesFailed(failures.sorted { $0.key < $1.key }.map { position, error in
+                ("\(targets[position].image.written) \(targets[position].platform)", error)
+            })
+        }
+        return results.map { $0! }
+    }
+
+    static func targets(for images: [DeclaredImage], lock: Lockfile) throws -> [Target] {
+        try images.flatMap { image -> [Target] in
             guard let entry = lock.entry(for: image), entry.pins(image) else {
                 throw ImagesError.lockOutdated(path: Lockfile.fileName, images: [image.written])
             }
@@ -80,86 +171,6 @@ public struct PullWorkflow: Sendable {
                     manifestDigest: entry.platforms[platform.description]!)
             }
         }
-
-        // 1. Manifests: from the cache, or fetched and verified.
-        var manifests: [Manifest?] = []
-        var failures: [Int: any Error] = [:]
-        var missingOffline: [String] = []
-        for (position, target) in targets.enumerated() {
-            do {
-                manifests.append(try await manifest(for: target))
-            } catch let error as ImagesError {
-                if case .notCached(let what) = error { missingOffline += what } else { failures[position] = error }
-                manifests.append(nil)
-            } catch {
-                failures[position] = error
-                manifests.append(nil)
-            }
-        }
-
-        // 2. Blobs: each missing digest once, whichever image needs it first.
-        var needed: [Digest: (Descriptor, Reference)] = [:]
-        for (target, manifest) in zip(targets, manifests) {
-            for blob in manifest?.blobs ?? [] where needed[blob.digest] == nil && !store.hasBlob(blob.digest) {
-                needed[blob.digest] = (blob, target.image.reference)
-            }
-        }
-        if registry == nil, !needed.isEmpty {
-            for (target, manifest) in zip(targets, manifests) {
-                let absent = (manifest?.blobs ?? []).filter { needed[$0.digest] != nil }
-                if !absent.isEmpty {
-                    missingOffline.append("\(target.image.written) \(target.platform) (\(absent.count) blobs, first \(absent[0].digest))")
-                }
-            }
-        }
-        guard missingOffline.isEmpty else { throw ImagesError.notCached(missingOffline) }
-
-        let queue = needed.values.sorted { $0.0.size > $1.0.size }
-        progress(.planned(images: targets.count, blobs: queue.count, bytes: queue.reduce(0) { $0 + $1.0.size }))
-        let blobFailures = await download(queue)
-
-        // 3. Record every complete image; report the others.
-        var results: [PulledImage] = []
-        var entries: [Descriptor] = []
-        var fetchedSoFar: Set<Digest> = []
-        for (position, (target, manifest)) in zip(targets, manifests).enumerated() {
-            let blobs = manifest?.blobs ?? []
-            let fetched = blobs.filter { needed[$0.digest] != nil && blobFailures[$0.digest] == nil && !fetchedSoFar.contains($0.digest) }
-            fetchedSoFar.formUnion(fetched.map(\.digest))
-            var result = PulledImage(
-                reference: target.image.reference.description,
-                platform: target.platform.description,
-                digest: target.manifestDigest,
-                status: fetched.isEmpty ? .cached : .pulled,
-                blobs: blobs.count,
-                size: blobs.reduce(0) { $0 + $1.size },
-                fetchedBytes: fetched.reduce(0) { $0 + $1.size },
-                error: nil
-            )
-            if let failure = failures[position] ?? blobs.lazy.compactMap({ blobFailures[$0.digest] }).first {
-                result.status = .failed
-                result.error = String(describing: failure)
-                failures[position] = failure
-            } else {
-                let size = try store.readBlob(target.manifestDigest).count
-                let mediaType = manifest.flatMap(\.mediaType) ?? MediaType.ociManifest
-                entries.append(LayoutStore.entry(
-                    for: Descriptor(mediaType: mediaType, digest: target.manifestDigest, size: Int64(size)),
-                    reference: target.image.reference,
-                    platform: target.platform))
-            }
-            results.append(result)
-        }
-        try await store.record(entries)
-        try await store.markUsed(results.filter { $0.status != .failed }.map { "\($0.reference) \($0.platform)" })
-        for result in results { progress(.finished(result)) }
-
-        if !failures.isEmpty {
-            throw ImagesError.imagesFailed(failures.sorted { $0.key < $1.key }.map { position, error in
-                ("\(targets[position].image.written) \(targets[position].platform)", error)
-            })
-        }
-        return results
     }
 
     /// The image manifest of a target, from the cache or from the registry (verified, then kept).
@@ -181,37 +192,35 @@ public struct PullWorkflow: Sendable {
         return manifest
     }
 
-    /// Downloads blobs, `jobs` at a time, starting the next as soon as one finishes.
-    /// - Returns: the failures, by digest.
-    func download(_ queue: [(Descriptor, Reference)]) async -> [Digest: any Error] {
-        guard let registry, !queue.isEmpty else { return [:] }
+    /// Downloads blobs, `jobs` at a time, starting the next as soon as one finishes, and
+    /// calls `completed` (serially) after each, with its failure if it failed.
+    func download(_ queue: [Descriptor.WithSource], completed: (Digest, (any Error)?) async throws -> Void) async throws {
+        guard let registry, !queue.isEmpty else { return }
         let store = self.store
         let progress = self.progress
-        return await withTaskGroup(of: (Digest, (any Error)?).self) { group in
+        try await withThrowingTaskGroup(of: (Digest, (any Error)?).self) { group in
             var pending = queue.makeIterator()
             func startNext() {
-                guard let (descriptor, reference) = pending.next() else { return }
+                guard let blob = pending.next() else { return }
                 group.addTask {
                     do {
-                        try await store.ingest(descriptor) { ingest in
-                            try await registry.fetchBlob(descriptor, from: reference) { chunk in
+                        try await store.ingest(blob.descriptor) { ingest in
+                            try await registry.fetchBlob(blob.descriptor, from: blob.source) { chunk in
                                 try await ingest.write(chunk)
                                 progress(.received(bytes: Int64(chunk.readableBytes)))
                             }
                         }
-                        return (descriptor.digest, nil)
+                        return (blob.descriptor.digest, nil)
                     } catch {
-                        return (descriptor.digest, error)
+                        return (blob.descriptor.digest, error)
                     }
                 }
             }
             for _ in 0..<jobs { startNext() }
-            var failures: [Digest: any Error] = [:]
-            while let (digest, error) = await group.next() {
-                if let error { failures[digest] = error }
+            while let (digest, error) = try await group.next() {
                 startNext()
+                try await completed(digest, error)
             }
-            return failures
         }
     }
 }
