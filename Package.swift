@@ -56,7 +56,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
-        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
+        .testTarget(
+            name: "RegistryClientTests",
+            dependencies: ["RegistryClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .testTarget(
             name: "LayoutStoreTests",
             dependencies: [

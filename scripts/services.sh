@@ -72,13 +72,13 @@ token=$("$here/registry.sh" start "$dir/token" "$dir/token.yml")
 
 front_port=$(free_port)
 storage_port=$(free_port)
-python3 "$here/testservices/redirect_proxy.py" "$front_port" "$storage_port" "$plain" "$user:$password" \
+python3 "$here/testservices/proxy.py" redirect "$front_port" "$storage_port" "$plain" "$user:$password" \
   >"$dir/redirect-proxy.log" 2>&1 &
 echo $! >"$dir/redirect-proxy.pid"
 wait_for "http://127.0.0.1:$storage_port/stats"
 
 slow_port=$(free_port)
-python3 "$here/testservices/throttle_proxy.py" "$slow_port" "$plain" 4000000 >"$dir/throttle-proxy.log" 2>&1 &
+python3 "$here/testservices/proxy.py" throttle "$slow_port" "$plain" 4000000 >"$dir/throttle-proxy.log" 2>&1 &
 echo $! >"$dir/throttle-proxy.pid"
 wait_for "http://127.0.0.1:$slow_port/v2/"
 

@@ -54,6 +54,19 @@ public final class Workspace: Sendable {
         try await http.shutdown()
     }
 
+    /// Runs `body` with this workspace, then shuts it down whatever happens.
+    public func use<T>(_ body: (Workspace) async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body(self)
+        } catch {
+            try? await shutdown()
+            throw error
+        }
+        try await shutdown()
+        return result
+    }
+
     var requiredManifest: ImagesManifest {
         get throws {
             guard let manifest else { throw ManifestError(path: manifestPath, keyPath: nil, message: "no such file") }

@@ -49,7 +49,9 @@ actor Authenticator {
     }
 
     /// Answers a 401 challenge: a new token for Bearer, the configured credentials for Basic.
-    func authorize(registry: String, scope: String, challenge: AuthChallenge, allowPlainHTTP: Bool) async throws -> String {
+    /// - Parameter rejected: the `Authorization` the registry just refused; when another
+    ///   request has meanwhile cached a different token, that one is tried instead of asking again.
+    func authorize(registry: String, scope: String, challenge: AuthChallenge, rejected: String?, allowPlainHTTP: Bool) async throws -> String {
         challenges[registry] = challenge
         switch challenge.scheme {
         case "basic":
@@ -59,6 +61,9 @@ actor Authenticator {
             return credentials.basicAuthorization
         case "bearer":
             let key = TokenKey(registry: registry, scope: scope)
+            if let token = tokens[key], token.expires > .now, "Bearer " + token.value != rejected {
+                return "Bearer " + token.value
+            }
             tokens[key] = nil
             return try await "Bearer " + token(for: key, challenge: challenge, allowPlainHTTP: allowPlainHTTP).value
         default:

@@ -30,6 +30,10 @@ public protocol CredentialProvider: Sendable {
 public struct DockerConfigCredentials: CredentialProvider {
     let entries: [String: Credentials]
 
+    init(entries: [String: Credentials]) {
+        self.entries = entries
+    }
+
     /// Reads the config file; a missing file means no credentials.
     /// - Throws: ``CredentialsError`` when the file exists but cannot be used.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {

@@ -110,6 +110,7 @@ public final class RegistryClient: Sendable {
                 registry: registry,
                 scope: scope,
                 challenge: challenge,
+                rejected: authorization,
                 allowPlainHTTP: allowsPlainHTTP(registry)
             )
         }

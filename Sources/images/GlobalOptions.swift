@@ -26,22 +26,11 @@ struct GlobalOptions: ParsableArguments {
         return logger
     }
 
-    func workspace(requireManifest: Bool, jobs: Int = 8) throws -> Workspace {
-        try Workspace(
-            manifestPath: manifest, cachePath: cache, requireManifest: requireManifest, jobs: jobs,
-            logger: makeLogger())
-    }
-
     /// Runs `body` with a workspace, shutting it down whatever happens.
     func withWorkspace<T>(requireManifest: Bool, jobs: Int = 8, _ body: (Workspace) async throws -> T) async throws -> T {
-        let workspace = try workspace(requireManifest: requireManifest, jobs: jobs)
-        do {
-            let result = try await body(workspace)
-            try await workspace.shutdown()
-            return result
-        } catch {
-            try? await workspace.shutdown()
-            throw error
-        }
+        try await Workspace(
+            manifestPath: manifest, cachePath: cache, requireManifest: requireManifest, jobs: jobs,
+            logger: makeLogger()
+        ).use(body)
     }
 }

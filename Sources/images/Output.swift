@@ -6,7 +6,19 @@ import Synchronization
 /// per event in CI logs, JSON for machines.
 enum Output {
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
-    static var useColor: Bool { stderrIsTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true }
+    /// Color on a terminal, unless `NO_COLOR` is set to anything (https://no-color.org).
+    static var useColor: Bool { stderrIsTerminal && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty }
+
+    enum Color: String {
+        case green = "32"
+        case red = "31"
+        case dim = "2"
+    }
+
+    /// `text` in `color` when color is on.
+    static func paint(_ text: String, _ color: Color) -> String {
+        useColor ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    }
 
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -103,11 +115,11 @@ final class PullProgress: Sendable {
     private func line(for image: PulledImage) -> String {
         switch image.status {
         case .pulled:
-            "pulled \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.fetchedBytes)) fetched of \(Output.size(image.size)))"
+            "\(Output.paint("pulled", .green)) \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.fetchedBytes)) fetched of \(Output.size(image.size)))"
         case .cached:
-            "cached \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.size)))"
+            "\(Output.paint("cached", .dim)) \(image.reference) \(image.platform) \(image.digest.short) (\(Output.size(image.size)))"
         case .failed:
-            "failed \(image.reference) \(image.platform): \(image.error ?? "unknown error")"
+            "\(Output.paint("failed", .red)) \(image.reference) \(image.platform): \(image.error ?? "unknown error")"
         }
     }
 }

@@ -125,7 +125,8 @@ import Testing
         #expect(try project.lockText() == lockBefore)
     }
 
-    @Test func lockRewritesOnlyTheTagsThatMovedAndSaysSo() async throws {
+    /// A project declaring two new tags of one repository, both copies of test/base:1, locked.
+    func lockedProjectOfTwoTags() async throws -> (repository: String, one: String, two: String, project: Project) {
         let repository = TestServices.uniqueRepository()
         try services.copy("test/base:1", to: "\(repository)/one:1")
         try services.copy("test/base:1", to: "\(repository)/two:1")
@@ -133,6 +134,11 @@ import Testing
         let two = "\(services.registry)/\(repository)/two:1"
         let project = try Project(images: [one, two])
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
+        return (repository, one, two, project)
+    }
+
+    @Test func lockRewritesOnlyTheTagsThatMovedAndSaysSo() async throws {
+        let (repository, one, two, project) = try await lockedProjectOfTwoTags()
         let before = try #require(try Lockfile.load(path: project.lockPath))
 
         try services.copy("test/app:1", to: "\(repository)/two:1")  // the tag moves
@@ -148,13 +154,7 @@ import Testing
     }
 
     @Test func lockUpdateResolvesOnlyTheNamedImages() async throws {
-        let repository = TestServices.uniqueRepository()
-        try services.copy("test/base:1", to: "\(repository)/one:1")
-        try services.copy("test/base:1", to: "\(repository)/two:1")
-        let one = "\(services.registry)/\(repository)/one:1"
-        let two = "\(services.registry)/\(repository)/two:1"
-        let project = try Project(images: [one, two])
-        _ = try await project.withWorkspace { try await $0.lock(update: []) }
+        let (repository, one, two, project) = try await lockedProjectOfTwoTags()
         try services.copy("test/app:1", to: "\(repository)/one:1")
         try services.copy("test/app:1", to: "\(repository)/two:1")
 

@@ -99,15 +99,7 @@ struct Project {
 
     /// Runs `body` with a fresh workspace and shuts it down afterwards.
     func withWorkspace<T>(environment: [String: String] = [:], _ body: (Workspace) async throws -> T) async throws -> T {
-        let workspace = try workspace(environment: environment)
-        do {
-            let result = try await body(workspace)
-            try await workspace.shutdown()
-            return result
-        } catch {
-            try? await workspace.shutdown()
-            throw error
-        }
+        try await workspace(environment: environment).use(body)
     }
 
     func lockText() throws -> String {
