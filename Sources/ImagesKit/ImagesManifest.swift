@@ -39,13 +39,16 @@ public struct ImagesManifest: Sendable, Equatable {
     public static func load(path: String) throws(ManifestError) -> ImagesManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw ManifestError(path: path, keyPath: nil, message: exists ? "cannot read the file" : "no such file (create one, or pass --manifest PATH)")
+            throw ManifestError(
+                path: path, keyPath: nil,
+                message: exists ? "cannot read the file" : "no such file (create one, or pass --manifest PATH)")
         }
         return try decode(data, path: path)
     }
 
     /// Validates manifest bytes; `path` is only used in errors.
-    public static func decode(_ data: Data, path: String, hostPlatform: Platform = .host) throws(ManifestError) -> ImagesManifest {
+    public static func decode(_ data: Data, path: String, hostPlatform: Platform = .host) throws(ManifestError) -> ImagesManifest
+    {
         if let syntaxError = jsonSyntaxError(in: data) {
             throw ManifestError(path: path, keyPath: nil, message: syntaxError)
         }
@@ -67,7 +70,8 @@ public struct ImagesManifest: Sendable, Equatable {
             if let first = seen[image.reference] {
                 throw ManifestError(
                     path: path, keyPath: "images[\(position)]",
-                    message: "'\(image.written)' is the same image as images[\(first)] ('\(images[first].written)'): declare it once")
+                    message:
+                        "'\(image.written)' is the same image as images[\(first)] ('\(images[first].written)'): declare it once")
             }
             seen[image.reference] = position
         }
@@ -161,11 +165,14 @@ private struct PlatformList: Decodable {
                 platforms.append(try Platform(parsing: text))
             } catch {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath + [AnyCodingKey(intValue: container.currentIndex - 1)!], debugDescription: error.description))
+                    .init(
+                        codingPath: decoder.codingPath + [AnyCodingKey(intValue: container.currentIndex - 1)!],
+                        debugDescription: error.description))
             }
         }
         guard !platforms.isEmpty else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "the list of platforms is empty"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "the list of platforms is empty"))
         }
         self.platforms = platforms
     }

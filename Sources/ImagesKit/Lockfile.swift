@@ -40,7 +40,8 @@ public struct Lockfile: Codable, Sendable, Equatable {
             throw LockfileError(path: path, message: "\(keyPath): \(message) (delete it and run 'images lock' to write it anew)")
         }
         guard lock.version == currentVersion else {
-            throw LockfileError(path: path, message: "unsupported version \(lock.version) (this tool writes version \(currentVersion))")
+            throw LockfileError(
+                path: path, message: "unsupported version \(lock.version) (this tool writes version \(currentVersion))")
         }
         return lock
     }

@@ -84,13 +84,16 @@ public final class Workspace: Sendable {
     /// `images lock`: resolves tags (all of them, or those named) and writes the lock when it changed.
     public func lock(update references: [String]) async throws -> [LockChange] {
         let manifest = try requiredManifest
-        let scope: LockWorkflow.Scope = references.isEmpty
+        let scope: LockWorkflow.Scope =
+            references.isEmpty
             ? .all
             : .only(try manifest.images(matching: references).map(\.reference))
         let existing = try existingLock()
-        let (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(manifest: manifest, existing: existing, scope: scope)
+        let (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(
+            manifest: manifest, existing: existing, scope: scope)
         if lock != existing { try lock.write(to: manifest.lockPath) }
-        try await store.markUsed(manifest.images.flatMap { image in image.platforms.map { LayoutStore.imageKey(image.reference, $0) } })
+        try await store.markUsed(
+            manifest.images.flatMap { image in image.platforms.map { LayoutStore.imageKey(image.reference, $0) } })
         return changes
     }
 
@@ -115,7 +118,8 @@ public final class Workspace: Sendable {
             }
             lock = existing
         } else {
-            (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(manifest: manifest, existing: existing, scope: .missing)
+            (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(
+                manifest: manifest, existing: existing, scope: .missing)
             if lock != existing { try lock.write(to: manifest.lockPath) }
             let changed = changes.filter { $0.kind != .unchanged }
             if !changed.isEmpty { progress(.locked(changed)) }
@@ -149,13 +153,16 @@ public final class Workspace: Sendable {
     /// `images inspect REF`: manifest, config and layers of each cached platform of an image.
     public func inspect(_ text: String) throws -> [InspectedImage] {
         let reference = try Reference(parsing: text)
-        let entries = try store.index().manifests.filter { $0.annotations?[LayoutStore.refNameAnnotation] == reference.description }
+        let entries = try store.index().manifests.filter {
+            $0.annotations?[LayoutStore.refNameAnnotation] == reference.description
+        }
         guard !entries.isEmpty else {
             throw LayoutError.unreadable(path: store.root, reason: "\(reference) is not in the cache (run 'images pull')")
         }
         return try entries.map { entry in
             guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(entry.digest), contentType: nil) else {
-                throw RegistryError.invalidManifest(reference: reference.description, reason: "the cache entry is not an image manifest")
+                throw RegistryError.invalidManifest(
+                    reference: reference.description, reason: "the cache entry is not an image manifest")
             }
             let config = try JSONDecoder().decode(ImageConfig.self, from: Data(store.readBlob(manifest.config.digest)))
             return InspectedImage(

@@ -1,11 +1,13 @@
-import struct Crypto.SHA256
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOCore
 import NIOFileSystem
 import OCIModel
+
+import struct Crypto.SHA256
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A blob being written into the cache: bytes go to a file in the ingest area while they are
 /// hashed and counted; only verified content is moved into `blobs/`.

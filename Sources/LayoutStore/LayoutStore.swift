@@ -1,6 +1,7 @@
-import struct Crypto.SHA256
 import Foundation
 import OCIModel
+
+import struct Crypto.SHA256
 
 /// The cache on disk: a standard OCI image layout (`oci-layout`, `index.json`,
 /// `blobs/sha256/…`) that skopeo, umoci, containerd and Docker can read, plus a private

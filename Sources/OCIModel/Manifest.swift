@@ -94,7 +94,9 @@ public enum ManifestDocument: Sendable, Hashable {
     /// Decodes manifest bytes, deciding the kind from the `mediaType` field or, when the
     /// document omits it, from the content type the registry sent.
     /// - Throws: ``ManifestDecodingError`` for schema 1 manifests, unknown types and bad JSON.
-    public static func decode(_ bytes: some Collection<UInt8>, contentType: String?) throws(ManifestDecodingError) -> ManifestDocument {
+    public static func decode(_ bytes: some Collection<UInt8>, contentType: String?) throws(ManifestDecodingError)
+        -> ManifestDocument
+    {
         let data = Data(bytes)
         let decoder = JSONDecoder()
         let probe: ManifestProbe
@@ -104,7 +106,8 @@ public enum ManifestDocument: Sendable, Hashable {
             throw ManifestDecodingError(reason: "it is not a valid manifest document: \(error)")
         }
         if probe.schemaVersion == 1 || contentType == MediaType.dockerManifestV1Signed {
-            throw ManifestDecodingError(reason: "Docker schema 1 manifests are not supported; push the image again with a current tool")
+            throw ManifestDecodingError(
+                reason: "Docker schema 1 manifests are not supported; push the image again with a current tool")
         }
         let type = probe.mediaType ?? contentType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
         do {

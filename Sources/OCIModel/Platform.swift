@@ -47,15 +47,15 @@ public struct Platform: Hashable, Sendable, Comparable, CustomStringConvertible,
     /// The platform of the machine this runs on (Linux or macOS hosts run Linux images).
     public static var host: Platform {
         #if arch(arm64)
-        Platform(os: "linux", architecture: "arm64")
+            Platform(os: "linux", architecture: "arm64")
         #elseif arch(x86_64)
-        Platform(os: "linux", architecture: "amd64")
+            Platform(os: "linux", architecture: "amd64")
         #elseif arch(s390x)
-        Platform(os: "linux", architecture: "s390x")
+            Platform(os: "linux", architecture: "s390x")
         #elseif arch(powerpc64le)
-        Platform(os: "linux", architecture: "ppc64le")
+            Platform(os: "linux", architecture: "ppc64le")
         #else
-        Platform(os: "linux", architecture: "amd64")
+            Platform(os: "linux", architecture: "amd64")
         #endif
     }
 

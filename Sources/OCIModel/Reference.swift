@@ -183,7 +183,8 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
                 var end = index
                 while end < bytes.count, !isLowerAlphanumeric(bytes[end]) { end += 1 }
                 let separator = String(decoding: bytes[index..<end], as: UTF8.self)
-                let valid = separator == "." || separator == "_" || separator == "__"
+                let valid =
+                    separator == "." || separator == "_" || separator == "__"
                     || separator.allSatisfy({ $0 == "-" })
                 guard valid else {
                     throw fail("has '\(separator)' where only '.', '_', '__' or dashes may separate letters and digits")
@@ -205,7 +206,11 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
         guard isAlphanumeric(first) || first == UInt8(ascii: "_") else {
             throw fail("must start with a letter, a digit or '_'")
         }
-        guard tag.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
+        guard
+            tag.utf8.allSatisfy({
+                isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+            })
+        else {
             throw fail("may hold only letters, digits, '_', '.' and '-'")
         }
     }

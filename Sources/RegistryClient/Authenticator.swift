@@ -51,7 +51,9 @@ actor Authenticator {
     /// Answers a 401 challenge: a new token for Bearer, the configured credentials for Basic.
     /// - Parameter rejected: the `Authorization` the registry just refused; when another
     ///   request has meanwhile cached a different token, that one is tried instead of asking again.
-    func authorize(registry: String, scope: String, challenge: AuthChallenge, rejected: String?, allowPlainHTTP: Bool) async throws -> String {
+    func authorize(registry: String, scope: String, challenge: AuthChallenge, rejected: String?, allowPlainHTTP: Bool)
+        async throws -> String
+    {
         challenges[registry] = challenge
         switch challenge.scheme {
         case "basic":
@@ -85,7 +87,8 @@ actor Authenticator {
     /// (`GET realm?service=…&scope=…`).
     private func requestToken(for key: TokenKey, challenge: AuthChallenge, allowPlainHTTP: Bool) async throws -> Token {
         guard let realm = challenge.realm, var components = URLComponents(string: realm) else {
-            throw RegistryError.tokenRequestFailed(registry: key.registry, realm: challenge.realm ?? "none", status: 0, message: "the challenge has no usable realm")
+            throw RegistryError.tokenRequestFailed(
+                registry: key.registry, realm: challenge.realm ?? "none", status: 0, message: "the challenge has no usable realm")
         }
         if components.scheme == "http", !allowPlainHTTP {
             throw RegistryError.insecureRealm(registry: key.registry, realm: realm)
@@ -95,7 +98,8 @@ actor Authenticator {
         query.append(URLQueryItem(name: "scope", value: key.scope))
         components.queryItems = query
         guard let url = components.string else {
-            throw RegistryError.tokenRequestFailed(registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
+            throw RegistryError.tokenRequestFailed(
+                registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
         }
         var request = HTTPClientRequest(url: url)
         if let credentials = try credentials.credentials(for: key.registry) {
@@ -114,7 +118,8 @@ actor Authenticator {
             if response.status == .unauthorized || response.status == .forbidden {
                 throw RegistryError.accessDenied(registry: key.registry, what: "token for \(key.scope)", message: message)
             }
-            throw RegistryError.tokenRequestFailed(registry: key.registry, realm: realm, status: response.status.code, message: message)
+            throw RegistryError.tokenRequestFailed(
+                registry: key.registry, realm: realm, status: response.status.code, message: message)
         }
         struct TokenResponse: Decodable {
             var token: String?
@@ -130,7 +135,8 @@ actor Authenticator {
         guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)),
             let value = decoded.token ?? decoded.accessToken, !value.isEmpty
         else {
-            throw RegistryError.tokenRequestFailed(registry: key.registry, realm: realm, status: 200, message: "the answer holds no token")
+            throw RegistryError.tokenRequestFailed(
+                registry: key.registry, realm: realm, status: 200, message: "the answer holds no token")
         }
         // Renew a little early so that a token never expires between check and use.
         let lifetime = max(decoded.expiresIn ?? 60, 10)

@@ -37,7 +37,8 @@ public struct DockerConfigCredentials: CredentialProvider {
     /// Reads the config file; a missing file means no credentials.
     /// - Throws: ``CredentialsError`` when the file exists but cannot be used.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        let directory = environment["DOCKER_CONFIG"]
+        let directory =
+            environment["DOCKER_CONFIG"]
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
         try self.init(path: directory + "/config.json")
     }

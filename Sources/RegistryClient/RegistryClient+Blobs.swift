@@ -45,7 +45,8 @@ extension RegistryClient {
             url = target
             var request = HTTPClientRequest(url: target)
             if Self.sameOrigin(target, baseURL(for: reference.registry)),
-                let authorization = try await authenticator.authorization(registry: reference.registry, scope: Self.pullScope(reference))
+                let authorization = try await authenticator.authorization(
+                    registry: reference.registry, scope: Self.pullScope(reference))
             {
                 request.headers.add(name: "Authorization", value: authorization)
             }

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
-import struct Crypto.SHA256
 import NIOCore
 import NIOHTTP1
 import OCIModel
+
+import struct Crypto.SHA256
 
 /// A manifest exactly as the registry served it, verified against its digest.
 public struct FetchedManifest: Sendable {
@@ -127,4 +128,3 @@ extension RegistryClient {
         }
     }
 }
-

@@ -8,7 +8,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "The manifest to read (default: ./images.json).")
     var manifest: String = ImagesManifest.defaultFileName
 
-    @Option(help: "The cache directory (default: $SWIFT_IMAGES_CACHE, else $XDG_CACHE_HOME/swift-images, else ~/.cache/swift-images).")
+    @Option(
+        help: "The cache directory (default: $SWIFT_IMAGES_CACHE, else $XDG_CACHE_HOME/swift-images, else ~/.cache/swift-images)."
+    )
     var cache: String?
 
     @Flag(help: "Print machine-readable JSON on stdout.")

@@ -23,7 +23,8 @@ struct Images: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError
+        } catch let error
+            where error is ExitCode || error is CleanExit || error is ValidationError
             || String(reflecting: type(of: error)).contains("ArgumentParser")
         {
             exit(withError: error)

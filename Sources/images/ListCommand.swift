@@ -15,7 +15,10 @@ struct ListCommand: AsyncParsableCommand {
         Output.printTable(
             ["REFERENCE", "PLATFORM", "DIGEST", "SIZE", "DECLARED"],
             images.map { image in
-                [image.reference, image.platform, image.digest.short, image.size.map(Output.size) ?? "?", image.declared ? "yes" : "no"]
+                [
+                    image.reference, image.platform, image.digest.short, image.size.map(Output.size) ?? "?",
+                    image.declared ? "yes" : "no",
+                ]
             }
         )
     }

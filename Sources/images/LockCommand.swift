@@ -36,7 +36,9 @@ struct LockCommand: AsyncParsableCommand {
             Output.printError(describe(change))
         }
         let moved = changes.filter { $0.kind != .unchanged }.count
-        Output.printError(moved == 0 ? "lock is up to date (\(changes.count) images)" : "lock updated: \(moved) of \(changes.count) images changed")
+        Output.printError(
+            moved == 0
+                ? "lock is up to date (\(changes.count) images)" : "lock updated: \(moved) of \(changes.count) images changed")
     }
 }
 

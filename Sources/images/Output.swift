@@ -108,7 +108,8 @@ final class PullProgress: Sendable {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let text = "\r\u{1B}[K\(bar) \(Output.size(state.receivedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.receivedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
+        let text =
+            "\r\u{1B}[K\(bar) \(Output.size(state.receivedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.receivedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
         FileHandle.standardError.write(Data(text.utf8))
     }
 

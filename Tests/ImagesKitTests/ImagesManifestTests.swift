@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func readsTheExampleFromTheREADME() throws {
-        let manifest = try decode("""
+        let manifest = try decode(
+            """
             {
               "version": 1,
               "platforms": ["linux/amd64"],
@@ -35,11 +36,12 @@ import Testing
               "registries": { "localhost:5000": { "insecure": true } }
             }
             """)
-        #expect(manifest.images.map(\.reference.description) == [
-            "docker.io/library/swift:6.0-jammy",
-            "docker.io/library/postgres:16",
-            "ghcr.io/acme/base@sha256:" + String(repeating: "e", count: 64),
-        ])
+        #expect(
+            manifest.images.map(\.reference.description) == [
+                "docker.io/library/swift:6.0-jammy",
+                "docker.io/library/postgres:16",
+                "ghcr.io/acme/base@sha256:" + String(repeating: "e", count: 64),
+            ])
         #expect(manifest.images[0].platforms.map(\.description) == ["linux/amd64"])
         #expect(manifest.images[1].platforms.map(\.description) == ["linux/amd64", "linux/arm64"])
         #expect(manifest.registries["localhost:5000"]?.insecure == true)
@@ -51,7 +53,8 @@ import Testing
     }
 
     @Test func unknownTopLevelKeyIsNamed() {
-        expectError(#"{"version":1,"images":[],"platform":["linux/amd64"]}"#, "platform:", "unknown key 'platform'", "'platforms'")
+        expectError(
+            #"{"version":1,"images":[],"platform":["linux/amd64"]}"#, "platform:", "unknown key 'platform'", "'platforms'")
     }
 
     @Test func unknownKeyInAnImageIsNamedWithItsPath() {
@@ -59,7 +62,9 @@ import Testing
     }
 
     @Test func unknownKeyInARegistryIsNamedWithItsPath() {
-        expectError(#"{"version":1,"images":[],"registries":{"localhost:5000":{"insecur":true}}}"#, #"registries["localhost:5000"].insecur"#)
+        expectError(
+            #"{"version":1,"images":[],"registries":{"localhost:5000":{"insecur":true}}}"#,
+            #"registries["localhost:5000"].insecur"#)
     }
 
     @Test func malformedJSONSaysWhere() {
@@ -72,7 +77,8 @@ import Testing
         expectError(#"{"version":"1","images":[]}"#, "version", "expected an integer")
         expectError(#"{"version":1,"images":"alpine"}"#, "images", "expected an array")
         expectError(#"{"version":1,"images":[42]}"#, "images[0]", "reference string or an object")
-        expectError(#"{"version":1,"images":[],"registries":{"r":{"insecure":"yes"}}}"#, #"registries.r.insecure"#, "true or false")
+        expectError(
+            #"{"version":1,"images":[],"registries":{"r":{"insecure":"yes"}}}"#, #"registries.r.insecure"#, "true or false")
     }
 
     @Test func missingKeysAreNamed() {
@@ -92,12 +98,15 @@ import Testing
 
     @Test func unknownPlatformsAreNamed() {
         expectError(#"{"version":1,"platforms":["linux/amd46"],"images":[]}"#, "platforms[0]", "unknown architecture 'amd46'")
-        expectError(#"{"version":1,"images":[{"ref":"a","platforms":["linux/amd64","beos/x86"]}]}"#, "images[0].platforms[1]", "unknown operating system")
+        expectError(
+            #"{"version":1,"images":[{"ref":"a","platforms":["linux/amd64","beos/x86"]}]}"#, "images[0].platforms[1]",
+            "unknown operating system")
         expectError(#"{"version":1,"platforms":[],"images":[]}"#, "platforms", "empty")
     }
 
     @Test func theSameImageTwiceIsAnError() {
-        expectError(#"{"version":1,"images":["alpine","docker.io/library/alpine:latest"]}"#, "images[1]", "same image as images[0]")
+        expectError(
+            #"{"version":1,"images":["alpine","docker.io/library/alpine:latest"]}"#, "images[1]", "same image as images[0]")
     }
 
     @Test func lockPathIsNextToTheManifest() throws {
@@ -112,10 +121,12 @@ import Testing
 
     @Test func encodingIsSortedStableAndEndsWithANewline() {
         let lock = Lockfile(images: [
-            LockedImage(ref: "zeta:1", canonical: "docker.io/library/zeta:1", digest: digestB, mediaType: "m",
-                        platforms: ["linux/arm64": digestB, "linux/amd64": digestA]),
-            LockedImage(ref: "alpha:1", canonical: "docker.io/library/alpha:1", digest: digestA, mediaType: "m",
-                        platforms: ["linux/amd64": digestA]),
+            LockedImage(
+                ref: "zeta:1", canonical: "docker.io/library/zeta:1", digest: digestB, mediaType: "m",
+                platforms: ["linux/arm64": digestB, "linux/amd64": digestA]),
+            LockedImage(
+                ref: "alpha:1", canonical: "docker.io/library/alpha:1", digest: digestA, mediaType: "m",
+                platforms: ["linux/amd64": digestA]),
         ])
         let text = String(decoding: lock.encoded(), as: UTF8.self)
         #expect(text.hasSuffix("}\n"))
@@ -127,7 +138,11 @@ import Testing
 
     @Test func roundTripsThroughTheFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).json").path
-        let lock = Lockfile(images: [LockedImage(ref: "a", canonical: "docker.io/library/a:latest", digest: digestA, mediaType: "m", platforms: ["linux/amd64": digestA])])
+        let lock = Lockfile(images: [
+            LockedImage(
+                ref: "a", canonical: "docker.io/library/a:latest", digest: digestA, mediaType: "m",
+                platforms: ["linux/amd64": digestA])
+        ])
         try lock.write(to: path)
         #expect(try Lockfile.load(path: path) == lock)
     }

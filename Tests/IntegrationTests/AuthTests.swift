@@ -22,7 +22,8 @@ import Testing
         await #expect {
             try await project.withWorkspace { try await $0.lock(update: []) }
         } throws: { error in
-            String(describing: error).contains("registry \(services.basicRegistry) requires Basic authentication and no credentials are configured")
+            String(describing: error).contains(
+                "registry \(services.basicRegistry) requires Basic authentication and no credentials are configured")
         }
     }
 
@@ -33,7 +34,8 @@ import Testing
             try await project.withWorkspace { try await $0.lock(update: []) }
         } throws: { error in
             let text = String(describing: error)
-            return text.contains("not found or access denied") && text.contains("UNAUTHORIZED") && !text.contains("wrong-password")
+            return text.contains("not found or access denied") && text.contains("UNAUTHORIZED")
+                && !text.contains("wrong-password")
         }
     }
 
@@ -65,7 +67,8 @@ import Testing
         #expect(results.map(\.status) == [.pulled])
         let after = try services.stats(services.redirectStats)
         let redirected = (after["storage_requests"] as! Int) - (before["storage_requests"] as! Int)
-        let withAuthorization = (after["storage_requests_with_authorization"] as! Int) - (before["storage_requests_with_authorization"] as! Int)
+        let withAuthorization =
+            (after["storage_requests_with_authorization"] as! Int) - (before["storage_requests_with_authorization"] as! Int)
         #expect(redirected >= 3)  // the config while locking, then the layers
         #expect(withAuthorization == 0)
     }

@@ -14,7 +14,9 @@ import Testing
             "\(services.registry)/test/base:1",
             #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/arm64"]}"#,
         ])
-        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in }) }
+        _ = try await project.withWorkspace {
+            try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in })
+        }
         let lock = try #require(try Lockfile.load(path: project.lockPath))
         for entry in lock.images {
             let inspected = try run("skopeo", ["inspect", "oci:\(project.cache):\(entry.canonical)"])
@@ -32,10 +34,14 @@ import Testing
         let repository = TestServices.uniqueRepository()
         try services.copy("test/base:1", to: "\(repository)/app:1")
         let project = try Project(images: ["\(services.registry)/\(repository)/app:1"])
-        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in }) }
+        _ = try await project.withWorkspace {
+            try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in })
+        }
         try services.copy("test/app:1", to: "\(repository)/app:1")
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
-        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+        _ = try await project.withWorkspace {
+            try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+        }
         let entries = try LayoutStore(root: project.cache).index().manifests
         #expect(entries.count == 1)
         #expect(entries.first?.digest == (try Lockfile.load(path: project.lockPath))?.images.first?.digest)
@@ -82,8 +88,12 @@ import Testing
         let repository = TestServices.uniqueRepository()
         try services.pushRandomImage("\(repository)/one:1", bytes: 3_000_000)
         try services.pushRandomImage("\(repository)/two:1", bytes: 3_000_000)
-        let first = try Project(images: ["\(services.registry)/\(repository)/one:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
-        let second = try Project(images: ["\(services.registry)/\(repository)/two:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        let first = try Project(images: [
+            "\(services.registry)/\(repository)/one:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1",
+        ])
+        let second = try Project(images: [
+            "\(services.registry)/\(repository)/two:1", "\(services.registry)/test/base:1", "\(services.registry)/test/app:1",
+        ])
         let cache = first.cache
         async let a = Task.detached { try images(["pull", "--cache", cache], in: first) }.value
         async let b = Task.detached { try images(["pull", "--cache", cache], in: second) }.value
@@ -92,10 +102,12 @@ import Testing
         #expect(resultB.status == 0, "\(resultB.stderr)")
         let entries = try LayoutStore(root: cache).index().manifests
         let names = entries.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }.sorted()
-        #expect(names == [
-            "\(services.registry)/\(repository)/one:1", "\(services.registry)/\(repository)/two:1",
-            "\(services.registry)/test/app:1", "\(services.registry)/test/base:1",
-        ].sorted())
+        #expect(
+            names
+                == [
+                    "\(services.registry)/\(repository)/one:1", "\(services.registry)/\(repository)/two:1",
+                    "\(services.registry)/test/app:1", "\(services.registry)/test/base:1",
+                ].sorted())
         #expect(try first.strayFiles().isEmpty)
     }
 }

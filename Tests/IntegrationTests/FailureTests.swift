@@ -12,7 +12,9 @@ import Testing
     @Test func aTagThatDoesNotExistNamesTheImageAndTheRegistryAnswer() async throws {
         let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/base:nope"])
         await #expect {
-            try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in }) }
+            try await project.withWorkspace {
+                try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in })
+            }
         } throws: { error in
             let text = String(describing: error)
             return text.contains("\(services.registry)/test/base:nope") && text.contains("MANIFEST_UNKNOWN")
@@ -23,7 +25,9 @@ import Testing
     }
 
     @Test func aRegistryThatIsDownSaysSo() async throws {
-        let port = try run("python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).stdout
+        let port = try run(
+            "python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        ).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let project = try Project(images: ["127.0.0.1:\(port)/app:1"])
         await #expect {
@@ -53,7 +57,9 @@ import Testing
         try Data(repeating: 0x42, count: Int(layer.size)).write(to: URL(fileURLWithPath: stored))
 
         await #expect {
-            try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+            try await project.withWorkspace {
+                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+            }
         } throws: { error in
             let text = String(describing: error)
             return text.contains(layer.digest.description) && text.contains("nothing was stored")
@@ -76,7 +82,9 @@ import Testing
         let project = try Project(images: [#"{"ref": "alpine", "platfrom": "linux/amd64"}"#])
         let result = try images(["pull"], in: project)
         #expect(result.status == 1)
-        #expect(result.stderr == "error: images.json: images[0].platfrom: unknown key 'platfrom' (expected one of 'ref', 'platforms')\n")
+        #expect(
+            result.stderr
+                == "error: images.json: images[0].platfrom: unknown key 'platfrom' (expected one of 'ref', 'platforms')\n")
         #expect(!FileManager.default.fileExists(atPath: project.lockPath))
     }
 

@@ -12,8 +12,10 @@ import Testing
     init() throws { services = try TestServices.require() }
 
     var fixtures: [String] {
-        ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1",
-         #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/amd64", "linux/arm64"]}"#]
+        [
+            "\(services.registry)/test/base:1", "\(services.registry)/test/app:1",
+            #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/amd64", "linux/arm64"]}"#,
+        ]
     }
 
     @Test func pullStoresEveryDeclaredImageVerifiedAndWritesTheLock() async throws {
@@ -26,7 +28,10 @@ import Testing
         #expect(results.allSatisfy { $0.status == .pulled })
 
         let lock = try #require(try Lockfile.load(path: project.lockPath))
-        #expect(lock.images.map(\.ref) == ["\(services.registry)/test/app:1", "\(services.registry)/test/base:1", "\(services.registry)/test/multi:1"])
+        #expect(
+            lock.images.map(\.ref) == [
+                "\(services.registry)/test/app:1", "\(services.registry)/test/base:1", "\(services.registry)/test/multi:1",
+            ])
         let multi = try #require(lock.images.first { $0.ref.hasSuffix("multi:1") })
         #expect(multi.mediaType == MediaType.ociIndex)
         #expect(Set(multi.platforms.keys) == ["linux/amd64", "linux/arm64"])
@@ -54,7 +59,9 @@ import Testing
 
     @Test func warmPullWithTheLockMakesNoRequest() async throws {
         let project = try Project(images: fixtures)
-        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in }) }
+        _ = try await project.withWorkspace {
+            try await $0.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in })
+        }
         let lockBefore = try project.lockText()
         let (requests, results) = try await project.withWorkspace { workspace in
             let (_, results) = try await workspace.pull(filters: [], locked: true, offline: false, jobs: 8, progress: { _ in })
@@ -79,7 +86,9 @@ import Testing
         let store = try LayoutStore(root: project.cache)
         var unique: [OCIModel.Digest: Int64] = [:]
         for result in results {
-            guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(result.digest), contentType: nil) else { continue }
+            guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(result.digest), contentType: nil) else {
+                continue
+            }
             for blob in manifest.layers { unique[blob.digest] = blob.size }
         }
         let layerBytes = unique.values.reduce(0, +)
@@ -93,12 +102,16 @@ import Testing
         let project = try Project(images: ["\(services.registry)/test/base:1"])
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         await #expect {
-            try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: true, jobs: 2, progress: { _ in }) }
+            try await project.withWorkspace {
+                try await $0.pull(filters: [], locked: true, offline: true, jobs: 2, progress: { _ in })
+            }
         } throws: { error in
             let text = String(describing: error)
             return text.contains("offline") && text.contains("\(services.registry)/test/base:1")
         }
-        _ = try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+        _ = try await project.withWorkspace {
+            try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+        }
         let requests = try await project.withWorkspace { workspace in
             _ = try await workspace.pull(filters: [], locked: true, offline: true, jobs: 2, progress: { _ in })
             return workspace.registry.requestCount
@@ -109,7 +122,9 @@ import Testing
     @Test func lockedPullRefusesAMissingOrOutdatedLock() async throws {
         let project = try Project(images: ["\(services.registry)/test/base:1"])
         await #expect {
-            try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+            try await project.withWorkspace {
+                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+            }
         } throws: { error in
             String(describing: error).contains("--locked needs a lock file")
         }
@@ -117,7 +132,9 @@ import Testing
         try project.write(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
         let lockBefore = try project.lockText()
         await #expect {
-            try await project.withWorkspace { try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in }) }
+            try await project.withWorkspace {
+                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+            }
         } throws: { error in
             let text = String(describing: error)
             return text.contains("does not match the manifest") && text.contains("test/app:1")
@@ -197,7 +214,8 @@ import Testing
             try await unavailable.withWorkspace { try await $0.lock(update: []) }
         } throws: { error in
             let text = String(describing: error)
-            return text.contains("has no image for linux/s390x") && text.contains("linux/amd64, linux/arm64/v8") && !text.contains("unknown")
+            return text.contains("has no image for linux/s390x") && text.contains("linux/amd64, linux/arm64/v8")
+                && !text.contains("unknown")
         }
         #expect(!FileManager.default.fileExists(atPath: unavailable.lockPath))
     }

@@ -21,7 +21,9 @@ struct TestServices {
 
     struct Missing: Error, CustomStringConvertible {
         let variable: String
-        var description: String { "\(variable) is not set: run the integration tests with scripts/test.sh, which starts the registries" }
+        var description: String {
+            "\(variable) is not set: run the integration tests with scripts/test.sh, which starts the registries"
+        }
     }
 
     static func require() throws -> TestServices {
@@ -94,7 +96,8 @@ struct Project {
     func workspace(environment: [String: String] = [:]) throws -> Workspace {
         var base = ["HOME": directory, "DOCKER_CONFIG": directory + "/docker"]
         base.merge(environment) { $1 }
-        return try Workspace(manifestPath: manifestPath, cachePath: cache, requireManifest: true, environment: base, logger: Logger(label: "test"))
+        return try Workspace(
+            manifestPath: manifestPath, cachePath: cache, requireManifest: true, environment: base, logger: Logger(label: "test"))
     }
 
     /// Runs `body` with a fresh workspace and shuts it down afterwards.
@@ -136,7 +139,9 @@ struct CommandFailed: Error, CustomStringConvertible {
 
 /// Runs a program to completion and collects its output.
 @discardableResult
-func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil, check: Bool = true) throws -> CommandResult {
+func run(
+    _ program: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil, check: Bool = true
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/env")
     process.arguments = program.hasPrefix("/") ? arguments : [program] + arguments

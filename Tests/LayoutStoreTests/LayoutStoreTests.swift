@@ -13,7 +13,8 @@ func temporaryDirectory() -> String {
 }
 
 func descriptor(for bytes: [UInt8]) -> Descriptor {
-    Descriptor(mediaType: MediaType.ociLayerGzip, digest: OCIModel.Digest(sha256: SHA256.hash(data: bytes)), size: Int64(bytes.count))
+    Descriptor(
+        mediaType: MediaType.ociLayerGzip, digest: OCIModel.Digest(sha256: SHA256.hash(data: bytes)), size: Int64(bytes.count))
 }
 
 @Suite struct LayoutStoreTests {
@@ -119,7 +120,9 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
                     // A store per task, as separate processes would have.
                     let store = try LayoutStore(root: root)
                     let reference = try Reference(parsing: "localhost:5000/app:\(number)")
-                    try await store.record([LayoutStore.entry(for: descriptor(for: Array("\(number)".utf8)), reference: reference, platform: platform)])
+                    try await store.record([
+                        LayoutStore.entry(for: descriptor(for: Array("\(number)".utf8)), reference: reference, platform: platform)
+                    ])
                     try await store.markUsed([LayoutStore.imageKey(reference, platform)])
                 }
             }

@@ -6,7 +6,11 @@ import Testing
 
 @Suite struct AuthChallengeTests {
     @Test func parsesDockerHubBearerChallenge() throws {
-        let challenge = try #require(AuthChallenge(header: #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#))
+        let challenge = try #require(
+            AuthChallenge(
+                header:
+                    #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#
+            ))
         #expect(challenge.scheme == "bearer")
         #expect(challenge.realm == "https://auth.docker.io/token")
         #expect(challenge.service == "registry.docker.io")
@@ -14,7 +18,11 @@ import Testing
     }
 
     @Test func keepsCommasAndSpacesInsideQuotes() throws {
-        let challenge = try #require(AuthChallenge(header: #"Bearer realm="https://r.example/token", scope="repository:a:pull,push repository:b:pull",error="insufficient_scope""#))
+        let challenge = try #require(
+            AuthChallenge(
+                header:
+                    #"Bearer realm="https://r.example/token", scope="repository:a:pull,push repository:b:pull",error="insufficient_scope""#
+            ))
         #expect(challenge.scope == "repository:a:pull,push repository:b:pull")
         #expect(challenge.error == "insufficient_scope")
     }
@@ -47,7 +55,8 @@ import Testing
 
     @Test func readsAuthsAndNormalisesDockerHubKeys() throws {
         let auth = Data("user:pa:ss".utf8).base64EncodedString()
-        let directory = try configFile(#"{"auths":{"https://index.docker.io/v1/":{"auth":"\#(auth)"},"localhost:5000":{"username":"u","password":"p"}}}"#)
+        let directory = try configFile(
+            #"{"auths":{"https://index.docker.io/v1/":{"auth":"\#(auth)"},"localhost:5000":{"username":"u","password":"p"}}}"#)
         let credentials = try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory])
         #expect(credentials.credentials(for: "docker.io") == Credentials(username: "user", password: "pa:ss"))
         #expect(credentials.credentials(for: "localhost:5000") == Credentials(username: "u", password: "p"))
@@ -58,7 +67,8 @@ import Testing
     func everyDockerHubKeyFindsTheCredentials(_ key: String) throws {
         let auth = Data("a:b".utf8).base64EncodedString()
         let directory = try configFile(#"{"auths":{"\#(key)":{"auth":"\#(auth)"}}}"#)
-        #expect(try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory]).credentials(for: "docker.io")?.username == "a")
+        #expect(
+            try DockerConfigCredentials(environment: ["DOCKER_CONFIG": directory]).credentials(for: "docker.io")?.username == "a")
     }
 
     @Test func missingConfigMeansNoCredentials() throws {
@@ -94,7 +104,9 @@ import Testing
 @Suite struct RegistryEndpointTests {
     func client(_ registries: [String: RegistrySettings]) -> (RegistryClient, AsyncHTTPClient.HTTPClient) {
         let http = RegistryClient.makeHTTPClient()
-        return (RegistryClient(httpClient: http, registries: registries, credentials: DockerConfigCredentials(entries: [:])), http)
+        return (
+            RegistryClient(httpClient: http, registries: registries, credentials: DockerConfigCredentials(entries: [:])), http
+        )
     }
 
     @Test func plainHTTPOnlyForLoopbackAndInsecureRegistries() async throws {

@@ -1,8 +1,8 @@
 import Foundation
+import LayoutStore
 import NIOCore
 import OCIModel
 import RegistryClient
-import LayoutStore
 
 /// What happened to one image of the lock.
 public struct LockChange: Sendable, Equatable, Codable {
@@ -56,7 +56,8 @@ public struct LockWorkflow: Sendable {
             switch scope {
             case .missing: refresh = !current
             case .all: refresh = !current || image.reference.digest == nil
-            case .only(let references): refresh = !current || (references.contains(image.reference) && image.reference.digest == nil)
+            case .only(let references):
+                refresh = !current || (references.contains(image.reference) && image.reference.digest == nil)
             }
             return (image, previous, refresh)
         }
@@ -108,7 +109,8 @@ public struct LockWorkflow: Sendable {
         case .index(let index):
             for platform in image.platforms {
                 guard let entry = index.manifest(for: platform) else {
-                    throw ImagesError.platformUnavailable(reference: image.written, platform: platform, available: index.platforms)
+                    throw ImagesError.platformUnavailable(
+                        reference: image.written, platform: platform, available: index.platforms)
                 }
                 platforms[platform.description] = entry.digest
             }
@@ -116,7 +118,8 @@ public struct LockWorkflow: Sendable {
             let config = try await fetchConfig(manifest.config, of: image.reference)
             for platform in image.platforms {
                 guard platform.matches(config.platform) else {
-                    throw ImagesError.platformUnavailable(reference: image.written, platform: platform, available: [config.platform])
+                    throw ImagesError.platformUnavailable(
+                        reference: image.written, platform: platform, available: [config.platform])
                 }
                 platforms[platform.description] = top.digest
             }
@@ -149,7 +152,9 @@ public struct LockWorkflow: Sendable {
         } else {
             try await registry.fetchBlob(descriptor, from: reference) { chunk in
                 guard bytes.readableBytes + chunk.readableBytes <= descriptor.size else {
-                    throw LayoutError.sizeMismatch(digest: descriptor.digest, expected: descriptor.size, actual: Int64(bytes.readableBytes + chunk.readableBytes))
+                    throw LayoutError.sizeMismatch(
+                        digest: descriptor.digest, expected: descriptor.size,
+                        actual: Int64(bytes.readableBytes + chunk.readableBytes))
                 }
                 bytes.writeImmutableBuffer(chunk)
             }

@@ -50,7 +50,9 @@ public struct PullWorkflow: Sendable {
     public let jobs: Int
     public let progress: @Sendable (PullEvent) -> Void
 
-    public init(registry: RegistryClient?, store: LayoutStore, jobs: Int, progress: @escaping @Sendable (PullEvent) -> Void = { _ in }) {
+    public init(
+        registry: RegistryClient?, store: LayoutStore, jobs: Int, progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
+    ) {
         self.registry = registry
         self.store = store
         self.jobs = max(1, jobs)
@@ -99,11 +101,14 @@ public struct PullWorkflow: Sendable {
         var plan = Plan()
         for (position, result) in manifests.enumerated() {
             guard case .success(let manifest) = result else { continue }
-            plan.add(position, blobs: manifest.blobs, isMissing: { !store.hasBlob($0) }, source: targets[position].image.reference)
+            plan.add(
+                position, blobs: manifest.blobs, isMissing: { !store.hasBlob($0) }, source: targets[position].image.reference)
         }
         if registry == nil {
             for (position, blobs) in plan.missingByImage() {
-                missingOffline.append("\(targets[position].image.written) \(targets[position].platform) (\(blobs.count) blobs, first \(blobs[0].digest))")
+                missingOffline.append(
+                    "\(targets[position].image.written) \(targets[position].platform) (\(blobs.count) blobs, first \(blobs[0].digest))"
+                )
             }
         }
         guard missingOffline.isEmpty else { throw ImagesError.notCached(missingOffline) }
@@ -132,8 +137,11 @@ public struct PullWorkflow: Sendable {
                 failures[position] = failure
             } else {
                 let size = Int64(try store.readBlob(target.manifestDigest).count)
-                let descriptor = Descriptor(mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
-                try await store.record([LayoutStore.entry(for: descriptor, reference: target.image.reference, platform: target.platform)])
+                let descriptor = Descriptor(
+                    mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
+                try await store.record([
+                    LayoutStore.entry(for: descriptor, reference: target.image.reference, platform: target.platform)
+                ])
             }
             results[position] = result
             progress(.finished(result))
@@ -147,14 +155,16 @@ public struct PullWorkflow: Sendable {
                 try await finish(position, failure: failure)
             }
         }
-        try await store.markUsed(targets.indices.filter { failures[$0] == nil }.map {
-            LayoutStore.imageKey(targets[$0].image.reference, targets[$0].platform)
-        })
+        try await store.markUsed(
+            targets.indices.filter { failures[$0] == nil }.map {
+                LayoutStore.imageKey(targets[$0].image.reference, targets[$0].platform)
+            })
 
         if !failures.isEmpty {
-            throw ImagesError.imagesFailed(failures.sorted { $0.key < $1.key }.map { position, error in
-                ("\(targets[position].image.written) \(targets[position].platform)", error)
-            })
+            throw ImagesError.imagesFailed(
+                failures.sorted { $0.key < $1.key }.map { position, error in
+                    ("\(targets[position].image.written) \(targets[position].platform)", error)
+                })
         }
         return results.map { $0! }
     }
@@ -187,7 +197,9 @@ public struct PullWorkflow: Sendable {
         }
         let bytes = try store.readBlob(target.manifestDigest)
         guard case .image(let manifest) = try ManifestDocument.decode(bytes, contentType: nil) else {
-            throw RegistryError.invalidManifest(reference: reference.pinned(to: target.manifestDigest).description, reason: "expected an image manifest, found an index")
+            throw RegistryError.invalidManifest(
+                reference: reference.pinned(to: target.manifestDigest).description,
+                reason: "expected an image manifest, found an index")
         }
         return manifest
     }
