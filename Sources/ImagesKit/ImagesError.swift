@@ -4,7 +4,7 @@ import OCIModel
 public enum ImagesError: Error, Sendable, CustomStringConvertible {
     /// The image does not offer a platform the manifest asks for.
     case platformUnavailable(reference: String, platform: Platform, available: [Platform])
-    /// `--locked` without a lock file.
+    /// `--locked` or `--offline` without a lock file.
     case lockMissing(path: String)
     /// `--locked` with a lock that does not pin what the manifest declares.
     case lockOutdated(path: String, images: [String])
@@ -20,7 +20,7 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
         case let .platformUnavailable(reference, platform, available):
             "\(reference) has no image for \(platform); it offers \(available.isEmpty ? "none" : available.map(\.description).joined(separator: ", "))"
         case let .lockMissing(path):
-            "--locked needs a lock file, and \(path) does not exist (run 'images lock' and commit it)"
+            "\(path) does not exist, and --locked and --offline need it (run 'images lock' and commit it)"
         case let .lockOutdated(path, images):
             "--locked: \(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
         case let .notCached(missing):

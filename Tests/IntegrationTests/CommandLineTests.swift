@@ -75,3 +75,19 @@ import Testing
         #expect(failing.stderr.contains("missing.json: no such file"))
     }
 }
+
+extension CommandLineTests {
+    @Test func pullingOnlySomeImagesLeavesTheOthersAlone() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        let one = try images(["pull", "\(services.registry)/test/base:1"], in: project)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stderr.contains("1 images ready"))
+        let list = try images(["ls", "--json"], in: project)
+        let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
+        #expect(entries.map { $0["reference"] as? String } == ["\(services.registry)/test/base:1"])
+
+        let undeclared = try images(["pull", "\(services.registry)/test/other:1"], in: project)
+        #expect(undeclared.status == 1)
+        #expect(undeclared.stderr.contains("'\(services.registry)/test/other:1' is not declared in this manifest"))
+    }
+}

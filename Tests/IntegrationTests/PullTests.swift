@@ -126,7 +126,7 @@ import Testing
                 try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
             }
         } throws: { error in
-            String(describing: error).contains("--locked needs a lock file")
+            String(describing: error).contains("images.lock.json does not exist, and --locked and --offline need it")
         }
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         try project.write(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
