@@ -12,6 +12,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     case notCached([String])
     /// Some images failed; the others were completed.
     case imagesFailed([(image: String, error: any Error)])
+    /// `inspect` of an image the cache does not hold.
+    case notInCache(reference: String, cache: String)
     /// A config blob too large to be a config.
     case configTooLarge(reference: String, size: Int64)
 
@@ -27,6 +29,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
             "offline, and not in the cache: " + missing.joined(separator: "; ")
         case let .imagesFailed(failures):
             failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n")
+        case let .notInCache(reference, cache):
+            "\(reference) is not in the cache at \(cache) (run 'images pull')"
         case let .configTooLarge(reference, size):
             "the config of \(reference) is \(size) bytes; refusing it"
         }

@@ -157,7 +157,7 @@ public final class Workspace: Sendable {
             $0.annotations?[LayoutStore.refNameAnnotation] == reference.description
         }
         guard !entries.isEmpty else {
-            throw LayoutError.unreadable(path: store.root, reason: "\(reference) is not in the cache (run 'images pull')")
+            throw ImagesError.notInCache(reference: reference.description, cache: store.root)
         }
         return try entries.map { entry in
             guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(entry.digest), contentType: nil) else {

@@ -65,3 +65,19 @@ func writeAtomically(_ bytes: [UInt8], to path: String, replacing: Bool = true) 
         throw LayoutError.unwritable(path: path, reason: failure)
     }
 }
+
+/// `mkdir -p`, with the system's reason when it fails ("Not a directory", "Permission denied").
+func makeDirectories(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        prefix += "/" + component
+        if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+            let reason = String(cString: strerror(errno))
+            throw LayoutError.unwritable(path: path, reason: prefix == path ? reason : "\(prefix): \(reason)")
+        }
+    }
+    var status = stat()
+    guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+        throw LayoutError.unwritable(path: path, reason: "it exists and is not a directory")
+    }
+}

@@ -33,11 +33,7 @@ public struct LayoutStore: Sendable {
         self.lock = FileLock(path: root + "/.swift-images/lock")
         let manager = FileManager.default
         for directory in [root, root + "/blobs/sha256", ingestDirectory] {
-            do {
-                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw LayoutError.unwritable(path: directory, reason: Self.reason(error))
-            }
+            try makeDirectories(directory)
         }
         if !manager.fileExists(atPath: root + "/oci-layout") {
             try writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout", replacing: false)
@@ -143,12 +139,5 @@ public struct LayoutStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try Array(encoder.encode(value)) + [UInt8(ascii: "\n")]
-    }
-
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return (error as NSError).localizedDescription
     }
 }

@@ -32,6 +32,12 @@ import Testing
         let manifest = json.first?["manifest"] as? [String: Any]
         #expect((manifest?["layers"] as? [Any])?.count == 3)
         #expect(json.first?["platform"] as? String == "linux/amd64")
+
+        let missing = try images(["inspect", "\(services.registry)/test/multi:1"], in: project)
+        #expect(missing.status == 1)
+        #expect(
+            missing.stderr
+                == "error: \(services.registry)/test/multi:1 is not in the cache at \(project.cache) (run 'images pull')\n")
     }
 
     @Test func jsonOutputIsMachineReadable() throws {
