@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, starts the registries (plain, Basic, token,
 # redirecting) on loopback, seeds them with fixtures, builds, runs `swift test`, and stops the
-# services whatever happens. Extra arguments go to `swift test` (e.g. --filter PullTests).
+# services whatever happens; then runs the command-line tests once more against a release build.
+# Extra arguments go to the first `swift test` (e.g. --filter PullTests) and skip the release run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,6 +12,13 @@ scripts/services.sh start "$services"
 # shellcheck disable=SC1091
 source "$services/env"
 swift build --build-tests
-IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images"
-export IMAGES_TEST_BINARY
-swift test --skip-build "$@"
+IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images" swift test --skip-build "$@"
+
+# Users run release builds, and the optimizer has miscompiled code here that debug builds ran
+# correctly (see Sources/ImagesKit/Result+Async.swift): run the command-line tests again with
+# the release binary.
+if [ $# -eq 0 ]; then
+  swift build -c release --product images
+  IMAGES_TEST_BINARY="$(swift build -c release --show-bin-path)/images" \
+    swift test --skip-build --filter 'CommandLineTests|CacheTests|FailureTests|AuthTests/verbose'
+fi

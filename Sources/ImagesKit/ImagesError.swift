@@ -24,7 +24,7 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
         case let .lockMissing(path):
             "\(path) does not exist, and --locked and --offline need it (run 'images lock' and commit it)"
         case let .lockOutdated(path, images):
-            "--locked: \(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
+            "\(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
         case let .notCached(missing):
             "offline, and not in the cache: " + missing.joined(separator: "; ")
         case let .imagesFailed(failures):

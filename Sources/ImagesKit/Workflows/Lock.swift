@@ -62,26 +62,22 @@ public struct LockWorkflow: Sendable {
             return (image, previous, refresh)
         }
         var resolved: [String: LockedImage] = [:]
-        var failures: [(image: String, error: any Error)] = []
-        try await withThrowingTaskGroup(of: (String, Result<LockedImage, any Error>).self) { group in
-            for (image, previous, refresh) in work {
-                guard refresh else {
-                    resolved[image.written] = previous
-                    continue
-                }
-                group.addTask {
-                    do {
-                        return (image.written, .success(try await resolve(image, previous: previous)))
-                    } catch {
-                        return (image.written, .failure(error))
-                    }
-                }
+        for (image, previous, refresh) in work where !refresh {
+            resolved[image.written] = previous
+        }
+        let outcomes = await withTaskGroup(of: (String, Result<LockedImage, any Error>).self) { group in
+            for (image, previous, refresh) in work where refresh {
+                group.addTask { (image.written, await Result { try await resolve(image, previous: previous) }) }
             }
-            for try await (written, result) in group {
-                switch result {
-                case .success(let entry): resolved[written] = entry
-                case .failure(let error): failures.append((written, error))
-                }
+            var outcomes: [(String, Result<LockedImage, any Error>)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        var failures: [(image: String, error: any Error)] = []
+        for (written, result) in outcomes {
+            switch result {
+            case .success(let entry): resolved[written] = entry
+            case .failure(let error): failures.append((written, error))
             }
         }
         guard failures.isEmpty else {

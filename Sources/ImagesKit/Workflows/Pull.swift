@@ -78,13 +78,7 @@ public struct PullWorkflow: Sendable {
         // 1. Manifests: from the cache, or fetched and verified.
         let manifests = await withTaskGroup(of: (Int, Result<Manifest, any Error>).self) { group in
             for (position, target) in targets.enumerated() {
-                group.addTask {
-                    do {
-                        return (position, .success(try await manifest(for: target)))
-                    } catch {
-                        return (position, .failure(error))
-                    }
-                }
+                group.addTask { (position, await Result { try await manifest(for: target) }) }
             }
             var manifests = [Result<Manifest, any Error>?](repeating: nil, count: targets.count)
             for await (position, result) in group { manifests[position] = result }
@@ -210,28 +204,30 @@ public struct PullWorkflow: Sendable {
         guard let registry, !queue.isEmpty else { return }
         let store = self.store
         let progress = self.progress
-        try await withThrowingTaskGroup(of: (Digest, (any Error)?).self) { group in
+        try await withThrowingTaskGroup(of: (Digest, Result<Int64, any Error>).self) { group in
             var pending = queue.makeIterator()
             func startNext() {
                 guard let blob = pending.next() else { return }
                 group.addTask {
-                    do {
+                    let outcome = await Result {
                         try await store.ingest(blob.descriptor) { ingest in
                             try await registry.fetchBlob(blob.descriptor, from: blob.source) { chunk in
                                 try await ingest.write(chunk)
                                 progress(.received(bytes: Int64(chunk.readableBytes)))
                             }
                         }
-                        return (blob.descriptor.digest, nil)
-                    } catch {
-                        return (blob.descriptor.digest, error)
                     }
+                    return (blob.descriptor.digest, outcome)
                 }
             }
             for _ in 0..<jobs { startNext() }
-            while let (digest, error) = try await group.next() {
+            while let (digest, outcome) = try await group.next() {
                 startNext()
-                try await completed(digest, error)
+                if case .failure(let error) = outcome {
+                    try await completed(digest, error)
+                } else {
+                    try await completed(digest, nil)
+                }
             }
         }
     }
