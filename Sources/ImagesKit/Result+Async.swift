@@ -3,8 +3,9 @@ extension Result where Failure == any Error {
     ///
     /// Child tasks of a task group return their outcome through this rather than with
     /// `do { return (key, .success(try await …)) } catch { return (key, .failure(error)) }`:
-    /// Swift 6.3.1 miscompiles that shape in release builds (the group then yields no results,
-    /// or corrupt ones); `scripts/test.sh` runs the command-line tests against a release build for that reason.
+    /// Swift 6.3.1 miscompiles that shape in release builds when part of the tuple is known before
+    /// the suspension (swiftlang/swift#91911): the group yields no results, or corrupt ones.
+    /// `scripts/test.sh` runs the command-line tests against a release build for that reason.
     init(catching body: () async throws -> Success) async {
         do {
             self = .success(try await body())
