@@ -140,7 +140,7 @@ public struct PullWorkflow: Sendable {
             results[position] = result
             progress(.finished(result))
         }
-        for (position, failure) in failures { try await finish(position, failure: failure) }
+        for (position, failure) in failures.sorted(by: { $0.key < $1.key }) { try await finish(position, failure: failure) }
         for position in plan.complete(among: targets.indices.filter { failures[$0] == nil }) {
             try await finish(position, failure: nil)
         }
