@@ -4,19 +4,19 @@
     import Darwin
 #endif
 
-/// An exclusive advisory lock (`flock(2)`) on a file, shared by every process that opens the
-/// same cache. Waiting polls without blocking a thread.
+/// An advisory lock (`flock(2)`) on a file, shared by every process that opens the same cache.
+/// Waiting polls without blocking a thread.
 struct FileLock {
     let path: String
 
-    /// Runs `body` while holding the lock.
-    func withLock<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body` while holding the lock: exclusively, or shared with other shared holders.
+    func withLock<T>(shared: Bool = false, _ body: () async throws -> T) async throws -> T {
         let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw LayoutError.unwritable(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+        while flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw LayoutError.unwritable(path: path, reason: "cannot lock: \(String(cString: strerror(errno)))")
             }

@@ -54,8 +54,7 @@ public final class BlobIngest {
 }
 
 extension LayoutStore {
-    /// Ingest files untouched for this long belong to a process that died; they are removed.
-    static let staleIngestAge: TimeInterval = 600
+    var ingestLock: FileLock { FileLock(path: privateDirectory + "/ingest.lock") }
 
     /// Streams a blob into the cache. `produce` writes the content into the ingest; when it
     /// returns, size and digest are checked and the file is renamed into `blobs/`. On any
@@ -64,15 +63,24 @@ extension LayoutStore {
     @discardableResult
     public func ingest(_ descriptor: Descriptor, produce: (BlobIngest) async throws -> Void) async throws -> Int64 {
         let partial = FilePath(ingestDirectory + "/\(descriptor.digest.encoded)-\(UUID().uuidString).partial")
+        // The partial file is locked for as long as it is written, so that a sweep by another
+        // process (removeAbandonedIngests) knows it is alive; creating and locking happen under
+        // the shared ingest lock, so that no sweep runs in between.
         let handle: WriteFileHandle
         do {
-            handle = try await FileSystem.shared.openFile(
-                forWritingAt: partial,
-                options: OpenOptions.Write(
-                    existingFile: .none,
-                    newFile: OpenOptions.NewFile(permissions: nil, transactionalCreation: false)
+            handle = try await ingestLock.withLock(shared: true) {
+                let handle = try await FileSystem.shared.openFile(
+                    forWritingAt: partial,
+                    options: OpenOptions.Write(
+                        existingFile: .none,
+                        newFile: OpenOptions.NewFile(permissions: nil, transactionalCreation: false)
+                    )
                 )
-            )
+                _ = try await handle.withUnsafeDescriptor { flock($0.rawValue, LOCK_EX | LOCK_NB) }
+                return handle
+            }
+        } catch let error as LayoutError {
+            throw error
         } catch {
             throw LayoutError.unwritable(path: partial.string, reason: String(describing: error))
         }
@@ -102,16 +110,22 @@ extension LayoutStore {
         return ingest.received
     }
 
-    /// Removes ingest files left behind by processes that died mid-download.
-    public func removeStaleIngests() {
-        let manager = FileManager.default
-        guard let names = try? manager.contentsOfDirectory(atPath: ingestDirectory) else { return }
-        let cutoff = Date().addingTimeInterval(-Self.staleIngestAge)
-        for name in names {
-            let path = ingestDirectory + "/" + name
-            if let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff {
-                try? manager.removeItem(atPath: path)
+    /// Removes ingest files left behind by processes that died mid-download: those whose lock
+    /// nobody holds any more. Downloads under way in other processes are left alone.
+    /// - Returns: how many files were removed.
+    @discardableResult
+    public func removeAbandonedIngests() async throws -> Int {
+        try await ingestLock.withLock {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: ingestDirectory)) ?? []
+            var removed = 0
+            for name in names {
+                let path = ingestDirectory + "/" + name
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { continue }
+                if flock(descriptor, LOCK_EX | LOCK_NB) == 0, unlink(path) == 0 { removed += 1 }
+                close(descriptor)
             }
+            return removed
         }
     }
 }

@@ -82,6 +82,7 @@ import Testing
         let result = try images(["pull", "--locked"], in: project)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try store.index().manifests.count == 1)
+        #expect(try project.strayFiles().isEmpty)  // the killed run's partial file was swept
     }
 
     @Test func twoProcessesPullingIntoOneCacheBothSucceed() async throws {

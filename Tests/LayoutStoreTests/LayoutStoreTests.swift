@@ -159,3 +159,23 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
         #expect(throws: LayoutError.self) { try store.readBlob(blob.digest) }
     }
 }
+
+extension LayoutStoreTests {
+    @Test func abandonedIngestsAreSweptAndLiveOnesKept() async throws {
+        let store = try LayoutStore(root: temporaryDirectory())
+        // What a killed process leaves: a partial file nobody holds a lock on.
+        FileManager.default.createFile(atPath: store.ingestDirectory + "/dead.partial", contents: Data(repeating: 1, count: 10))
+        let bytes = Array("live content".utf8)
+        let blob = descriptor(for: bytes)
+        var sweptDuringIngest = -1
+        try await store.ingest(blob) { ingest in
+            try await ingest.write(ByteBuffer(bytes: bytes.prefix(4)))
+            // A sweep by "another process" while this download is under way.
+            sweptDuringIngest = try await LayoutStore(root: store.root).removeAbandonedIngests()
+            try await ingest.write(ByteBuffer(bytes: bytes.dropFirst(4)))
+        }
+        #expect(sweptDuringIngest == 1)
+        #expect(store.hasBlob(blob.digest))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.ingestDirectory).isEmpty)
+    }
+}

@@ -72,7 +72,7 @@ public struct PullWorkflow: Sendable {
     /// - Throws: ``ImagesError/notCached(_:)`` offline, ``ImagesError/imagesFailed(_:)`` when
     ///   some images failed (the others are complete in the cache).
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
-        store.removeStaleIngests()
+        try await store.removeAbandonedIngests()
         let targets = try Self.targets(for: images, lock: lock)
 
         // 1. Manifests: from the cache, or fetched and verified.
