@@ -103,8 +103,8 @@ public final class Workspace: Sendable {
     ///   - locked: never change the lock; fail if it is missing or out of date.
     ///   - offline: make no network request; fail naming what is not cached.
     public func pull(
-        filters: [String], locked: Bool, offline: Bool, jobs: Int,
-        progress: @escaping @Sendable (PullEvent) -> Void
+        filters: [String] = [], locked: Bool = false, offline: Bool = false, jobs: Int = 8,
+        progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
     ) async throws -> (changes: [LockChange], images: [PulledImage]) {
         let manifest = try requiredManifest
         let existing = try existingLock()

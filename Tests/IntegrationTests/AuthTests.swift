@@ -12,7 +12,7 @@ import Testing
         let project = try Project(images: ["\(services.basicRegistry)/test/app:1"])
         try project.login([services.basicRegistry], user: services.user, password: services.password)
         let results = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in }).images
+            try await $0.pull().images
         }
         #expect(results.map(\.status) == [.pulled])
     }
@@ -46,7 +46,7 @@ import Testing
             #"{"ref": "\#(services.tokenRegistry)/test/multi:1", "platforms": ["linux/amd64", "linux/arm64"]}"#,
         ])
         let results = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in }).images
+            try await $0.pull().images
         }
         #expect(results.count == 4)
         #expect(results.allSatisfy { $0.status == .pulled })
@@ -62,7 +62,7 @@ import Testing
         let project = try Project(images: ["\(services.redirectRegistry)/test/app:1"])
         try project.login([services.redirectRegistry], user: services.user, password: services.password)
         let results = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in }).images
+            try await $0.pull().images
         }
         #expect(results.map(\.status) == [.pulled])
         let after = try services.stats(services.redirectStats)

@@ -15,7 +15,7 @@ import Testing
             #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/arm64"]}"#,
         ])
         _ = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in })
+            try await $0.pull()
         }
         let lock = try #require(try Lockfile.load(path: project.lockPath))
         for entry in lock.images {
@@ -35,12 +35,12 @@ import Testing
         try services.copy("test/base:1", to: "\(repository)/app:1")
         let project = try Project(images: ["\(services.registry)/\(repository)/app:1"])
         _ = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in })
+            try await $0.pull()
         }
         try services.copy("test/app:1", to: "\(repository)/app:1")
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         _ = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+            try await $0.pull(locked: true)
         }
         let entries = try LayoutStore(root: project.cache).index().manifests
         #expect(entries.count == 1)

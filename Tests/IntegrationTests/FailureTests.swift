@@ -13,7 +13,7 @@ import Testing
         let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/base:nope"])
         await #expect {
             try await project.withWorkspace {
-                try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in })
+                try await $0.pull()
             }
         } throws: { error in
             let text = String(describing: error)
@@ -58,7 +58,7 @@ import Testing
 
         await #expect {
             try await project.withWorkspace {
-                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+                try await $0.pull(locked: true)
             }
         } throws: { error in
             let text = String(describing: error)

@@ -21,7 +21,7 @@ import Testing
     @Test func pullStoresEveryDeclaredImageVerifiedAndWritesTheLock() async throws {
         let project = try Project(images: fixtures, platforms: ["linux/amd64"])
         let (changes, results) = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 4, progress: { _ in })
+            try await $0.pull()
         }
         #expect(changes.map(\.kind) == [.added, .added, .added])
         #expect(results.map(\.platform) == ["linux/amd64", "linux/amd64", "linux/amd64", "linux/arm64"])
@@ -60,11 +60,11 @@ import Testing
     @Test func warmPullWithTheLockMakesNoRequest() async throws {
         let project = try Project(images: fixtures)
         _ = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in })
+            try await $0.pull()
         }
         let lockBefore = try project.lockText()
         let (requests, results) = try await project.withWorkspace { workspace in
-            let (_, results) = try await workspace.pull(filters: [], locked: true, offline: false, jobs: 8, progress: { _ in })
+            let (_, results) = try await workspace.pull(locked: true)
             return (workspace.registry.requestCount, results)
         }
         #expect(requests == 0)
@@ -72,7 +72,7 @@ import Testing
         #expect(try project.lockText() == lockBefore)
         // Without --locked too: the lock pins everything, so nothing is asked.
         let unlockedRequests = try await project.withWorkspace { workspace in
-            _ = try await workspace.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in })
+            _ = try await workspace.pull()
             return workspace.registry.requestCount
         }
         #expect(unlockedRequests == 0)
@@ -81,7 +81,7 @@ import Testing
     @Test func aBlobSharedByTwoImagesIsFetchedOnce() async throws {
         let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
         let results = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 8, progress: { _ in }).images
+            try await $0.pull().images
         }
         let store = try LayoutStore(root: project.cache)
         var unique: [OCIModel.Digest: Int64] = [:]
@@ -103,17 +103,17 @@ import Testing
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         await #expect {
             try await project.withWorkspace {
-                try await $0.pull(filters: [], locked: true, offline: true, jobs: 2, progress: { _ in })
+                try await $0.pull(locked: true, offline: true)
             }
         } throws: { error in
             let text = String(describing: error)
             return text.contains("offline") && text.contains("\(services.registry)/test/base:1")
         }
         _ = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+            try await $0.pull(locked: true)
         }
         let requests = try await project.withWorkspace { workspace in
-            _ = try await workspace.pull(filters: [], locked: true, offline: true, jobs: 2, progress: { _ in })
+            _ = try await workspace.pull(locked: true, offline: true)
             return workspace.registry.requestCount
         }
         #expect(requests == 0)
@@ -123,7 +123,7 @@ import Testing
         let project = try Project(images: ["\(services.registry)/test/base:1"])
         await #expect {
             try await project.withWorkspace {
-                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+                try await $0.pull(locked: true)
             }
         } throws: { error in
             String(describing: error).contains("images.lock.json does not exist, and --locked and --offline need it")
@@ -133,7 +133,7 @@ import Testing
         let lockBefore = try project.lockText()
         await #expect {
             try await project.withWorkspace {
-                try await $0.pull(filters: [], locked: true, offline: false, jobs: 2, progress: { _ in })
+                try await $0.pull(locked: true)
             }
         } throws: { error in
             let text = String(describing: error)
@@ -181,7 +181,7 @@ import Testing
 
         // And pull, which only resolves what the lock lacks, leaves the moved tag pinned.
         let pullChanges = try await project.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in }).changes
+            try await $0.pull().changes
         }
         #expect(pullChanges.allSatisfy { $0.kind == .unchanged })
     }
@@ -192,7 +192,7 @@ import Testing
         let digest = try #require(try Lockfile.load(path: project.lockPath)?.images.first?.digest)
         let pinned = try Project(images: ["\(services.registry)/test/base@\(digest)"])
         let results = try await pinned.withWorkspace {
-            try await $0.pull(filters: [], locked: false, offline: false, jobs: 2, progress: { _ in }).images
+            try await $0.pull().images
         }
         #expect(results.map(\.digest) == [digest])
         #expect(try Lockfile.load(path: pinned.lockPath)?.images.first?.canonical == "\(services.registry)/test/base@\(digest)")
