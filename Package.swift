@@ -39,11 +39,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DockerEngineClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "ImagesKit",
             dependencies: [
                 "OCIModel",
                 "RegistryClient",
                 "LayoutStore",
+                "DockerEngineClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -69,10 +78,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
+        .testTarget(name: "DockerEngineClientTests", dependencies: ["DockerEngineClient"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ImagesKit", "RegistryClient", "LayoutStore", "OCIModel",
+                "ImagesKit", "RegistryClient", "LayoutStore", "OCIModel", "DockerEngineClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -5,7 +5,7 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     /// The image does not offer a platform the manifest asks for.
     case platformUnavailable(reference: String, platform: Platform, available: [Platform])
     /// `--locked` or `--offline` without a lock file.
-    case lockMissing(path: String)
+    case lockMissing(path: String, neededBy: String)
     /// `--locked` with a lock that does not pin what the manifest declares.
     case lockOutdated(path: String, images: [String])
     /// `--offline` and something is not in the cache.
@@ -21,8 +21,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .platformUnavailable(reference, platform, available):
             "\(reference) has no image for \(platform); it offers \(available.isEmpty ? "none" : available.map(\.description).joined(separator: ", "))"
-        case let .lockMissing(path):
-            "\(path) does not exist, and --locked and --offline need it (run 'images lock' and commit it)"
+        case let .lockMissing(path, neededBy):
+            "\(path) does not exist, and \(neededBy) needs it (run 'images lock' and commit it)"
         case let .lockOutdated(path, images):
             "\(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
         case let .notCached(missing):

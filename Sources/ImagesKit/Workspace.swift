@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DockerEngineClient
 import Foundation
 import LayoutStore
 import Logging
@@ -14,6 +15,7 @@ public final class Workspace: Sendable {
     public let store: LayoutStore
     public let registry: RegistryClient
     private let http: HTTPClient
+    private let environment: [String: String]
 
     /// - Parameters:
     ///   - manifestPath: `images.json`; it must exist when `requireManifest` is set.
@@ -29,6 +31,7 @@ public final class Workspace: Sendable {
         logger: Logger
     ) throws {
         self.manifestPath = manifestPath
+        self.environment = environment
         if requireManifest || FileManager.default.fileExists(atPath: manifestPath) {
             manifest = try ImagesManifest.load(path: manifestPath)
         } else {
@@ -111,7 +114,9 @@ public final class Workspace: Sendable {
         var lock: Lockfile
         var changes: [LockChange] = []
         if locked || offline {
-            guard let existing else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+            guard let existing else {
+                throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: locked ? "--locked" : "--offline")
+            }
             let outdated = manifest.images.filter { image in existing.entry(for: image).map { !$0.pins(image) } ?? true }
             guard outdated.isEmpty else {
                 throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written))
@@ -127,6 +132,19 @@ public final class Workspace: Sendable {
         let images = try manifest.images(matching: filters)
         let workflow = PullWorkflow(registry: offline ? nil : registry, store: store, jobs: jobs, progress: progress)
         return (changes, try await workflow.run(images: images, lock: lock))
+    }
+
+    /// The Docker daemon at `$DOCKER_HOST`, else `/var/run/docker.sock`.
+    public func engine() throws -> DockerEngineClient {
+        try DockerEngineClient(host: nil, httpClient: http, environment: environment)
+    }
+
+    /// `images load`: puts cached images into the Docker daemon, skipping those it already has.
+    /// - Parameter filters: references to load; empty means every declared image.
+    public func load(filters: [String] = []) async throws -> [LoadedImage] {
+        let manifest = try requiredManifest
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "load") }
+        return try await LoadWorkflow(engine: engine(), store: store).run(images: manifest.images(matching: filters), lock: lock)
     }
 
     /// `images ls`: what the cache holds.

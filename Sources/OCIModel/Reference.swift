@@ -96,6 +96,18 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
         return text
     }
 
+    /// The short name Docker shows: `postgres` for `docker.io/library/postgres`, `acme/app` for
+    /// `docker.io/acme/app`, the full name elsewhere.
+    public var familiarName: String {
+        guard registry == Self.dockerHub else { return name }
+        return repository.hasPrefix("library/") ? String(repository.dropFirst("library/".count)) : repository
+    }
+
+    /// What Docker tags the image as: `postgres:16`; nil for a reference pinned by digest only.
+    public var dockerTag: String? {
+        tag.map { familiarName + ":" + $0 }
+    }
+
     /// `registry/repository`, without tag or digest.
     public var name: String { registry + "/" + repository }
 

@@ -20,6 +20,9 @@ struct PullCommand: AsyncParsableCommand {
     @Flag(help: "Make no network request; fail naming what is not in the cache.")
     var offline = false
 
+    @Flag(help: "Then load the images into the Docker daemon, as 'images load' does.")
+    var load = false
+
     @Option(help: "How many blobs download at once.")
     var jobs = 8
 
@@ -32,19 +35,24 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = PullProgress(quiet: global.quiet || global.json)
-        let (changes, images) = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
-            try await workspace.pull(filters: references, locked: locked, offline: offline, jobs: jobs, progress: progress.handle)
+        let (changes, images, loaded) = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
+            let (changes, images) = try await workspace.pull(
+                filters: references, locked: locked, offline: offline, jobs: jobs, progress: progress.handle)
+            let loaded = load ? try await workspace.load(filters: references) : nil
+            return (changes, images, loaded)
         }
         if global.json {
             struct Result: Encodable {
                 var lock: [LockChange]
                 var images: [PulledImage]
+                var loaded: [LoadedImage]?
             }
-            return try Output.printJSON(Result(lock: changes, images: images))
+            return try Output.printJSON(Result(lock: changes, images: images, loaded: loaded))
         }
         guard !global.quiet else { return }
         let fetched = images.reduce(0) { $0 + $1.fetchedBytes }
         let pulled = images.filter { $0.status == .pulled }.count
         Output.printError("\(images.count) images ready, \(pulled) pulled, \(Output.size(fetched)) fetched")
+        if let loaded { printLoaded(loaded) }
     }
 }

@@ -126,7 +126,7 @@ import Testing
                 try await $0.pull(locked: true)
             }
         } throws: { error in
-            String(describing: error).contains("images.lock.json does not exist, and --locked and --offline need it")
+            String(describing: error).contains("images.lock.json does not exist, and --locked needs it")
         }
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         try project.write(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])

@@ -132,4 +132,20 @@ private let digest = "sha256:" + hex64
         let tag = String(repeating: "t", count: 128)
         #expect(try Reference(parsing: "alpine:" + tag).tag == tag)
     }
+
+    @Test(arguments: [
+        ("postgres:16", "postgres:16"),
+        ("docker.io/library/postgres:16", "postgres:16"),
+        ("acme/app", "acme/app:latest"),
+        ("ghcr.io/acme/base:1", "ghcr.io/acme/base:1"),
+        ("localhost:5000/app:dev", "localhost:5000/app:dev"),
+        ("postgres:16@" + digest, "postgres:16"),
+    ])
+    func dockerTagIsTheFamiliarForm(_ input: String, _ tag: String) throws {
+        #expect(try Reference(parsing: input).dockerTag == tag)
+    }
+
+    @Test func aDigestOnlyReferenceHasNoDockerTag() throws {
+        #expect(try Reference(parsing: "ghcr.io/acme/base@" + digest).dockerTag == nil)
+    }
 }

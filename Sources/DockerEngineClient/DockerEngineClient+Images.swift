@@ -1,0 +1,156 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// An image as the daemon describes it (`GET /images/{name}/json`).
+public struct EngineImage: Decodable, Sendable, Equatable {
+    /// The image ID: `sha256:` and the config digest (classic store) or the manifest digest (containerd store).
+    public var id: String
+    public var repoTags: [String]?
+    public var repoDigests: [String]?
+    public var size: Int64
+    public var created: String?
+    public var architecture: String?
+    public var os: String?
+    public var variant: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id"
+        case repoTags = "RepoTags"
+        case repoDigests = "RepoDigests"
+        case size = "Size"
+        case created = "Created"
+        case architecture = "Architecture"
+        case os = "Os"
+        case variant = "Variant"
+    }
+}
+
+/// One line of `GET /images/{name}/history`.
+public struct EngineHistoryEntry: Codable, Sendable, Equatable {
+    public var id: String
+    public var created: Int64
+    public var createdBy: String
+    public var size: Int64
+    public var comment: String?
+    public var tags: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id"
+        case created = "Created"
+        case createdBy = "CreatedBy"
+        case size = "Size"
+        case comment = "Comment"
+        case tags = "Tags"
+    }
+}
+
+/// One line of the JSON progress stream of `POST /images/load`.
+private struct LoadProgressLine: Decodable {
+    struct Detail: Decodable { var message: String? }
+    var stream: String?
+    var error: String?
+    var errorDetail: Detail?
+}
+
+/// A container, running or stopped (`GET /containers/json?all=1`).
+public struct EngineContainer: Decodable, Sendable, Equatable {
+    public var id: String
+    public var names: [String]
+    /// The image as the container was created with it (a name, which may have moved since).
+    public var image: String
+    /// The image ID the container really uses.
+    public var imageID: String
+    public var state: String
+
+    /// The container's name without Docker's leading slash, or its short ID.
+    public var displayName: String {
+        names.first.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 } ?? String(id.prefix(12))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id"
+        case names = "Names"
+        case image = "Image"
+        case imageID = "ImageID"
+        case state = "State"
+    }
+}
+
+extension DockerEngineClient {
+    /// The image with this name or ID, or nil when the daemon has none.
+    public func image(_ name: String) async throws -> EngineImage? {
+        try await json(EngineImage.self, "/images/\(name)/json", what: "inspect image \(name)")
+    }
+
+    /// The layers of an image as `docker history` shows them.
+    public func history(_ name: String) async throws -> [EngineHistoryEntry]? {
+        try await json([EngineHistoryEntry].self, "/images/\(name)/history", what: "history of image \(name)")
+    }
+
+    /// Every container, running or stopped.
+    public func containers() async throws -> [EngineContainer] {
+        try await json([EngineContainer].self, "/containers/json?all=1", what: "list containers") ?? []
+    }
+
+    /// Loads a tar (`docker load`), streamed as it is produced.
+    /// - Parameters:
+    ///   - tar: the archive: a Docker `manifest.json` and/or an OCI layout.
+    ///   - images: the names it holds, for error messages.
+    /// - Returns: what the daemon said it loaded (`Loaded image: postgres:16`).
+    /// - Throws: ``EngineError/loadFailed(images:message:)`` with the daemon's error, also when
+    ///   it comes inside a 200 progress stream.
+    public func load<Tar: AsyncSequence & Sendable>(_ tar: Tar, images: [String]) async throws -> [String]
+    where Tar.Element == ByteBuffer {
+        let response = try await send(
+            .POST, "/images/load?quiet=1", body: .stream(tar, length: .unknown),
+            headers: ["Content-Type": "application/x-tar"])
+        guard response.status == .ok else {
+            throw EngineError.loadFailed(images: images, message: await Self.message(of: response))
+        }
+        var loaded: [String] = []
+        var pending = ByteBuffer()
+        for try await chunk in response.body {
+            pending.writeImmutableBuffer(chunk)
+            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending.readSlice(length: newline - pending.readerIndex + 1)!
+                guard let decoded = try? JSONDecoder().decode(LoadProgressLine.self, from: Data(line.readableBytesView)) else {
+                    continue
+                }
+                if let message = decoded.errorDetail?.message ?? decoded.error {
+                    throw EngineError.loadFailed(images: images, message: message)
+                }
+                if let text = decoded.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+                    loaded.append(text)
+                }
+            }
+        }
+        return loaded
+    }
+
+    /// Removes an image by name or ID, never with `force`: an image a container uses stays.
+    /// - Returns: nil when the daemon has no such image, else what it untagged and deleted.
+    /// - Throws: ``EngineError/inUse(image:containers:)`` on a conflict (with the daemon's words
+    ///   when it does not name the container).
+    public func removeImage(_ name: String) async throws -> [String]? {
+        let response = try await send(.DELETE, "/images/\(name)?force=false&noprune=false")
+        switch response.status {
+        case .ok:
+            struct Removal: Decodable {
+                var Untagged: String?
+                var Deleted: String?
+            }
+            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            let removals = (try? JSONDecoder().decode([Removal].self, from: Data(body.readableBytesView))) ?? []
+            return removals.compactMap { $0.Untagged.map { "untagged \($0)" } ?? $0.Deleted.map { "deleted \($0)" } }
+        case .notFound:
+            return nil
+        case .conflict:
+            throw EngineError.inUse(image: name, containers: [await Self.message(of: response)])
+        default:
+            throw EngineError.daemon(
+                what: "remove image \(name)", status: response.status.code, message: await Self.message(of: response))
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A client for the Docker Engine API (https://docs.docker.com/reference/api/engine/) over its
+/// unix socket (or TCP), with the API version negotiated through `GET /_ping`.
+public final class DockerEngineClient: Sendable {
+    /// The oldest API this client uses: Docker 20.10.
+    public static let minimumAPIVersion = "1.41"
+
+    /// Where the daemon listens, as written in `DOCKER_HOST`.
+    public let host: String
+    let baseURL: String
+    let http: HTTPClient
+    private let negotiated: APIVersionCache
+
+    /// - Parameters:
+    ///   - host: `unix:///path/docker.sock` or `tcp://host:port`; nil means `$DOCKER_HOST`, else
+    ///     `unix:///var/run/docker.sock`.
+    ///   - httpClient: shared with the registry client if you like; it is not shut down here.
+    public init(host: String?, httpClient: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    {
+        let host = host ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
+        if host.hasPrefix("unix://") {
+            let path = String(host.dropFirst("unix://".count))
+            guard let url = URL(httpURLWithSocketPath: path, uri: "") else { throw EngineError.unsupportedHost(host) }
+            baseURL = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
+        } else if host.hasPrefix("tcp://") {
+            baseURL = "http://" + host.dropFirst("tcp://".count)
+        } else {
+            throw EngineError.unsupportedHost(host)
+        }
+        self.host = host
+        self.http = httpClient
+        self.negotiated = APIVersionCache()
+    }
+
+    /// The API version both sides speak: the daemon's, from `GET /_ping`, asked once.
+    public func apiVersion() async throws -> String {
+        try await negotiated.value {
+            let response = try await self.execute(HTTPClientRequest(url: self.baseURL + "/_ping"), what: "GET /_ping")
+            guard response.status == .ok else {
+                throw EngineError.daemon(
+                    what: "GET /_ping", status: response.status.code, message: await Self.message(of: response))
+            }
+            guard let version = response.headers.first(name: "Api-Version") else {
+                throw EngineError.daemon(
+                    what: "GET /_ping", status: 200, message: "no Api-Version header; is this a Docker daemon?")
+            }
+            guard Self.compare(version, Self.minimumAPIVersion) >= 0 else {
+                throw EngineError.apiTooOld(host: self.host, version: version, minimum: Self.minimumAPIVersion)
+            }
+            return version
+        }
+    }
+
+    /// Sends a request to `/v{version}{path}`.
+    func send(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body? = nil, headers: HTTPHeaders = [:]) async throws
+        -> HTTPClientResponse
+    {
+        let version = try await apiVersion()
+        var request = HTTPClientRequest(url: "\(baseURL)/v\(version)\(path)")
+        request.method = method
+        request.headers = headers
+        request.body = body
+        return try await execute(request, what: "\(method) \(path)")
+    }
+
+    /// Sends a request and decodes a JSON answer; 404 is nil.
+    func json<T: Decodable>(_ type: T.Type, _ path: String, what: String) async throws -> T? {
+        let response = try await send(.GET, path)
+        if response.status == .notFound { return nil }
+        guard response.status == .ok else {
+            throw EngineError.daemon(what: what, status: response.status.code, message: await Self.message(of: response))
+        }
+        let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+    }
+
+    func execute(_ request: HTTPClientRequest, what: String) async throws -> HTTPClientResponse {
+        var request = request
+        // The daemon wants a Host header, which a unix socket URL has no host for.
+        if !request.headers.contains(name: "Host") { request.headers.add(name: "Host", value: "docker") }
+        do {
+            return try await http.execute(request, deadline: .distantFuture)
+        } catch {
+            throw EngineError.unreachable(host: host, reason: "\(what): \(error)")
+        }
+    }
+
+    /// The daemon's `message` from an error answer.
+    static func message(of response: HTTPClientResponse) async -> String {
+        let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+        struct Message: Decodable { var message: String }
+        if let decoded = try? JSONDecoder().decode(Message.self, from: Data(body.readableBytesView)) {
+            return decoded.message
+        }
+        let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(response.status.code)" : text
+    }
+
+    /// Compares dotted versions numerically: `1.41` < `1.44` < `1.100`.
+    static func compare(_ a: String, _ b: String) -> Int {
+        let left = a.split(separator: ".").map { Int($0) ?? 0 }
+        let right = b.split(separator: ".").map { Int($0) ?? 0 }
+        for (x, y) in zip(left, right) where x != y { return x < y ? -1 : 1 }
+        return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
+    }
+}
+
+/// Asks for the API version once, whoever asks first.
+private actor APIVersionCache {
+    private var task: Task<String, any Error>?
+
+    func value(_ compute: @escaping @Sendable () async throws -> String) async throws -> String {
+        if let task { return try await task.value }
+        let task = Task { try await compute() }
+        self.task = task
+        return try await task.value
+    }
+}

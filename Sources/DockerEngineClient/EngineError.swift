@@ -1,0 +1,33 @@
+/// Everything that can go wrong talking to the Docker daemon, each case naming the daemon's
+/// address or the image, and carrying the daemon's own message.
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    /// `DOCKER_HOST` cannot be used.
+    case unsupportedHost(String)
+    /// The daemon could not be reached.
+    case unreachable(host: String, reason: String)
+    /// The daemon speaks an API older than this tool needs.
+    case apiTooOld(host: String, version: String, minimum: String)
+    /// The daemon refused a request.
+    case daemon(what: String, status: UInt, message: String)
+    /// The image is used by containers and was not removed.
+    case inUse(image: String, containers: [String])
+    /// A load reported an error in its progress stream.
+    case loadFailed(images: [String], message: String)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedHost(host):
+            "DOCKER_HOST=\(host) is not supported (use unix:///path/to/docker.sock or tcp://host:port)"
+        case let .unreachable(host, reason):
+            "cannot reach the Docker daemon at \(host): \(reason)"
+        case let .apiTooOld(host, version, minimum):
+            "the Docker daemon at \(host) speaks API \(version); this tool needs \(minimum) (Docker 20.10) or newer"
+        case let .daemon(what, status, message):
+            "the Docker daemon answered \(status) to \(what): \(message)"
+        case let .inUse(image, containers):
+            "\(image) is used by \(containers.count == 1 ? "container" : "containers") \(containers.joined(separator: ", ")); remove \(containers.count == 1 ? "it" : "them") first"
+        case let .loadFailed(images, message):
+            "loading \(images.joined(separator: ", ")) into the Docker daemon failed: \(message)"
+        }
+    }
+}

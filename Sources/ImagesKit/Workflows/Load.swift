@@ -1,0 +1,96 @@
+import DockerEngineClient
+import Foundation
+import LayoutStore
+import OCIModel
+
+/// The outcome of loading one image into the Docker daemon.
+public struct LoadedImage: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        /// Loaded from the cache now.
+        case loaded
+        /// The daemon already had this image ID under this tag: nothing was sent.
+        case present
+    }
+
+    public var reference: String
+    /// The name the daemon knows it by (`postgres:16`), nil for a digest-only reference.
+    public var tag: String?
+    public var platform: String
+    /// The image manifest digest.
+    public var digest: Digest
+    /// `sha256:` and the config digest, as the classic store names images.
+    public var imageID: String
+    public var status: Status
+    /// Compressed bytes sent to the daemon (0 when present).
+    public var sentBytes: Int64
+}
+
+/// Loads cached images into the Docker daemon: one tar, built on the fly from the cache and
+/// streamed to `POST /images/load`, holding every image the daemon does not have yet.
+public struct LoadWorkflow: Sendable {
+    public let engine: DockerEngineClient
+    public let store: LayoutStore
+
+    public init(engine: DockerEngineClient, store: LayoutStore) {
+        self.engine = engine
+        self.store = store
+    }
+
+    /// Loads `images` as pinned by `lock`; each in the declared platform that matches the host,
+    /// else its first declared platform.
+    /// - Throws: ``ImagesError/notInCache(reference:cache:)`` when the cache lacks an image
+    ///   (pull first), ``EngineError`` for the daemon's refusals.
+    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [LoadedImage] {
+        var archive: [ArchiveImage] = []
+        var results: [LoadedImage] = []
+        var used: [String] = []
+        for image in images {
+            guard let entry = lock.entry(for: image), entry.pins(image) else {
+                throw ImagesError.lockOutdated(path: Lockfile.fileName, images: [image.written])
+            }
+            let platform = image.platforms.first { $0.matches(.host) } ?? image.platforms[0]
+            used.append(LayoutStore.imageKey(image.reference, platform))
+            guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),
+                case .image(let manifest) = try ManifestDocument.decode(store.readBlob(manifestDigest), contentType: nil)
+            else {
+                throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
+            }
+            let imageID = manifest.config.digest.description
+            let tag = image.reference.dockerTag
+            var result = LoadedImage(
+                reference: image.reference.description, tag: tag, platform: platform.description,
+                digest: manifestDigest, imageID: imageID, status: .present, sentBytes: 0)
+            if let present = try await engine.image(tag ?? imageID), [imageID, manifestDigest.description].contains(present.id) {
+                results.append(result)
+                continue
+            }
+            var descriptor = Descriptor(
+                mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: manifestDigest,
+                size: Int64(try store.readBlob(manifestDigest).count))
+            descriptor.platform = platform
+            archive.append(
+                ArchiveImage(
+                    reference: image.reference, tag: tag, manifest: descriptor, config: manifest.config, layers: manifest.layers))
+            result.status = .loaded
+            result.sentBytes = manifest.blobs.reduce(0) { $0 + $1.size }
+            results.append(result)
+        }
+        if !archive.isEmpty {
+            let names = archive.map { $0.tag ?? $0.reference.description }
+            _ = try await engine.load(try store.archive(of: archive), images: names)
+            for result in results where result.status == .loaded {
+                let loaded = try await engine.image(result.tag ?? result.imageID)
+                // The classic store names an image by its config digest, the containerd store by its manifest digest.
+                guard let loaded, loaded.id == result.imageID || loaded.id == result.digest.description else {
+                    throw EngineError.loadFailed(
+                        images: [result.tag ?? result.reference],
+                        message:
+                            "after loading, the daemon has \(loaded?.id ?? "no image") under that name instead of \(result.imageID)"
+                    )
+                }
+            }
+        }
+        try await store.markUsed(used)
+        return results
+    }
+}
