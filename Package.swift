@@ -78,7 +78,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
-        .testTarget(name: "DockerEngineClientTests", dependencies: ["DockerEngineClient"]),
+        .testTarget(
+            name: "DockerEngineClientTests",
+            dependencies: ["DockerEngineClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

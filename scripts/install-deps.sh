@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, from Debian's packages and PyPI: the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
-# (auth fixtures), and Python's cryptography (the test token service). Does nothing when all
+# (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), and
+# Python's cryptography (the test token service). Does nothing when all
 # of it is already there.
 set -euo pipefail
 missing=()
@@ -12,6 +13,8 @@ command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
+command -v dockerd >/dev/null || missing+=(docker.io)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -5,6 +5,7 @@
 #   token     a registry with token (Bearer) auth and its token service, seeded with the fixtures
 #   redirect  a Basic-auth front for the plain registry that redirects blobs to another origin
 #   slow      a front for the plain registry that sends blob bodies at 4 MB/s
+#   docker    a private dockerd on its own socket
 #
 #   scripts/services.sh start DIR   → writes DIR/env (export lines for the tests)
 #   scripts/services.sh stop DIR    → stops everything started in DIR
@@ -25,6 +26,7 @@ wait_for() {
 case "$command" in
 stop)
   for registry in plain basic token; do "$here/registry.sh" stop "$dir/$registry"; done
+  "$here/dockerd.sh" stop "$dir/docker"
   for pidfile in "$dir"/*.pid; do
     [ -f "$pidfile" ] && { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; }
   done
@@ -82,6 +84,8 @@ python3 "$here/testservices/proxy.py" throttle "$slow_port" "$plain" 4000000 >"$
 echo $! >"$dir/throttle-proxy.pid"
 wait_for "http://127.0.0.1:$slow_port/v2/"
 
+docker_host=$("$here/dockerd.sh" start "$dir/docker")
+
 cat >"$dir/env" <<ENV
 export IMAGES_TEST_SCRIPTS='$here'
 export IMAGES_TEST_REGISTRY='$plain'
@@ -92,7 +96,8 @@ export IMAGES_TEST_TOKEN_STATS='http://127.0.0.1:$token_port/stats'
 export IMAGES_TEST_REDIRECT_REGISTRY='127.0.0.1:$front_port'
 export IMAGES_TEST_REDIRECT_STATS='http://127.0.0.1:$storage_port/stats'
 export IMAGES_TEST_SLOW_REGISTRY='127.0.0.1:$slow_port'
+export IMAGES_TEST_DOCKER_HOST='$docker_host'
 export IMAGES_TEST_USER='$user'
 export IMAGES_TEST_PASSWORD='$password'
 ENV
-echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port"
+echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port, dockerd $docker_host"

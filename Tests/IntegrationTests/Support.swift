@@ -16,6 +16,8 @@ struct TestServices {
     let redirectStats: String
     /// The plain registry behind a proxy that sends blobs at 4 MB/s.
     let slowRegistry: String
+    /// A private dockerd: `unix://…/docker.sock`.
+    let dockerHost: String
     let user: String
     let password: String
 
@@ -42,6 +44,7 @@ struct TestServices {
             redirectRegistry: try value("IMAGES_TEST_REDIRECT_REGISTRY"),
             redirectStats: try value("IMAGES_TEST_REDIRECT_STATS"),
             slowRegistry: try value("IMAGES_TEST_SLOW_REGISTRY"),
+            dockerHost: try value("IMAGES_TEST_DOCKER_HOST"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
         )
@@ -63,6 +66,12 @@ struct TestServices {
     /// Pushes an image of `bytes` random bytes that shares nothing with any other image.
     func pushRandomImage(_ repositoryAndTag: String, bytes: Int) throws {
         try run(scripts + "/random-image.sh", [registry, repositoryAndTag, String(bytes)])
+    }
+
+    /// Runs the docker CLI against the test daemon.
+    @discardableResult
+    func docker(_ arguments: [String], check: Bool = true) throws -> CommandResult {
+        try run("docker", ["-H", dockerHost] + arguments, check: check)
     }
 
     /// A JSON counter from one of the helper services.

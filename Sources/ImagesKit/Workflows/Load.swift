@@ -51,7 +51,8 @@ public struct LoadWorkflow: Sendable {
             let platform = image.platforms.first { $0.matches(.host) } ?? image.platforms[0]
             used.append(LayoutStore.imageKey(image.reference, platform))
             guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),
-                case .image(let manifest) = try ManifestDocument.decode(store.readBlob(manifestDigest), contentType: nil)
+                case .image(let manifest) = try ManifestDocument.decode(store.readBlob(manifestDigest), contentType: nil),
+                manifest.blobs.allSatisfy({ store.hasBlob($0.digest) })
             else {
                 throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
             }
