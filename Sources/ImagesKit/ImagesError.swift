@@ -14,6 +14,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     case imagesFailed([(image: String, error: any Error)])
     /// `inspect` of an image the cache does not hold.
     case notInCache(reference: String, cache: String)
+    /// `images rm` of something neither the cache nor the daemon holds.
+    case noSuchImage(String, cache: String, engineToo: Bool)
     /// A config blob too large to be a config.
     case configTooLarge(reference: String, size: Int64)
 
@@ -31,6 +33,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
             failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n")
         case let .notInCache(reference, cache):
             "\(reference) is not in the cache at \(cache) (run 'images pull')"
+        case let .noSuchImage(argument, cache, engineToo):
+            "no image \(argument) in the cache at \(cache)\(engineToo ? " nor in the Docker daemon" : "")"
         case let .configTooLarge(reference, size):
             "the config of \(reference) is \(size) bytes; refusing it"
         }

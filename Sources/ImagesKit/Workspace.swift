@@ -147,6 +147,13 @@ public final class Workspace: Sendable {
         return try await LoadWorkflow(engine: engine(), store: store).run(images: manifest.images(matching: filters), lock: lock)
     }
 
+    /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
+    public func remove(_ arguments: [String], engine: Bool) async throws -> (
+        images: [RemovedImage], freed: LayoutStore.Collection
+    ) {
+        try await RemoveWorkflow(store: store, engine: engine ? self.engine() : nil).run(arguments)
+    }
+
     /// `images ls`: what the cache holds.
     public func list() throws -> [CachedImage] {
         let declared = Set(manifest?.images.map(\.reference.description) ?? [])

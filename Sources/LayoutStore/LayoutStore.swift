@@ -116,15 +116,23 @@ public struct LayoutStore: Sendable {
     }
 
     /// An index entry for an image pulled as `reference` for `platform`.
-    public static func entry(for manifest: Descriptor, reference: Reference, platform: Platform) -> Descriptor {
+    /// - Parameter index: the multi-platform index the manifest was chosen from, if any; it is
+    ///   kept in the cache as long as the entry is (see ``collectGarbage()``).
+    public static func entry(for manifest: Descriptor, reference: Reference, platform: Platform, index: Digest? = nil)
+        -> Descriptor
+    {
         var entry = Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size)
         entry.annotations = [
             refNameAnnotation: reference.description,
             containerdNameAnnotation: reference.description,
         ]
+        if let index { entry.annotations?[indexAnnotation] = index.description }
         entry.platform = platform
         return entry
     }
+
+    /// Our annotation naming the index an entry's manifest was chosen from.
+    public static let indexAnnotation = "io.github.swift-images.index"
 
     static func sameImage(_ a: Descriptor, _ b: Descriptor) -> Bool {
         a.annotations?[refNameAnnotation] == b.annotations?[refNameAnnotation]

@@ -10,7 +10,9 @@ struct Images: AsyncParsableCommand {
             Reads images.json, pins every image to a digest in images.lock.json, and pulls them \
             into a shared OCI image-layout cache that CI can save and restore.
             """,
-        subcommands: [LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self]
+        subcommands: [
+            LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, RemoveCommand.self,
+        ]
     )
 
     /// Runs the command; failures print `error: …` on stderr and exit non-zero, usage errors

@@ -112,3 +112,56 @@ import Testing
         #expect(try first.strayFiles().isEmpty)
     }
 }
+
+extension CacheTests {
+    @Test func removingAnImageFreesOnlyTheBlobsNoOtherImageNeeds() async throws {
+        let base = "\(services.registry)/test/base:1"
+        let app = "\(services.registry)/test/app:1"
+        let project = try Project(images: [base, app])
+        let results = try await project.withWorkspace { try await $0.pull().images }
+        let store = try LayoutStore(root: project.cache)
+        func blobs(of digest: OCIModel.Digest) throws -> [OCIModel.Digest] {
+            guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(digest), contentType: nil) else {
+                return []
+            }
+            return [digest] + manifest.blobs.map(\.digest)
+        }
+        let baseBlobs = try blobs(of: results[0].digest)
+        let appBlobs = try blobs(of: results[1].digest)
+
+        let result = try images(["rm", app], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("removed \(app) linux/amd64 from the cache"))
+        #expect(result.stderr.contains("freed 4 blobs"))  // app's manifest, config and two own layers
+        for digest in baseBlobs { _ = try store.readBlob(digest) }  // the shared layer stays
+        for digest in appBlobs where !baseBlobs.contains(digest) { #expect(!store.hasBlob(digest)) }
+        #expect(try store.index().manifests.count == 1)
+
+        // By image ID (the config digest), as docker image rm takes it.
+        guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(results[0].digest), contentType: nil) else {
+            return
+        }
+        let byID = try images(["rm", String(manifest.config.digest.encoded.prefix(12))], in: project)
+        #expect(byID.status == 0, "\(byID.stderr)")
+        #expect(try store.index().manifests.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.cache + "/blobs/sha256").isEmpty)
+
+        let missing = try images(["rm", app], in: project)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("error: no image \(app) in the cache at \(project.cache)"))
+    }
+}
+
+extension CacheTests {
+    @Test func garbageCollectionKeepsTheIndexesCachedImagesCameFrom() async throws {
+        let multi = #"{"ref": "\#(services.registry)/test/multi:1", "platforms": ["linux/amd64", "linux/arm64"]}"#
+        let base = "\(services.registry)/test/base:1"
+        let project = try Project(images: [multi, base])
+        _ = try await project.withWorkspace { try await $0.pull() }
+        #expect(try images(["rm", base], in: project).status == 0)
+        try project.write(images: [multi])
+        let offline = try images(["pull", "--locked", "--offline"], in: project)
+        #expect(offline.status == 0, "\(offline.stderr)")
+        #expect(offline.stderr.contains("2 images ready, 0 pulled"))
+    }
+}

@@ -86,3 +86,74 @@ import Testing
         #expect(result.stderr.hasPrefix("error: cannot reach the Docker daemon at unix:///nonexistent/docker.sock"))
     }
 }
+
+/// `images rm --engine` against containers that use the image.
+extension EngineTests {
+    /// Loads a fresh busybox copy and returns its project and tag.
+    func loadedBusybox() async throws -> (Project, reference: String) {
+        let (project, reference) = try await pulledBusybox()
+        _ = try await project.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { try await $0.load() }
+        return (project, reference)
+    }
+
+    @Test func anImageUsedByARunningOrStoppedContainerIsNotRemoved() async throws {
+        let (project, reference) = try await loadedBusybox()
+        let stopped = "stopped-\(UUID().uuidString.prefix(8))"
+        let running = "running-\(UUID().uuidString.prefix(8))"
+        try services.docker(["create", "--name", stopped, "--network", "none", reference, "/bin/sh"])
+        try services.docker(["run", "-d", "--name", running, "--network", "none", reference, "/bin/sleep", "300"])
+        defer { _ = try? services.docker(["rm", "-f", stopped, running]) }
+
+        let environment = ["DOCKER_HOST": services.dockerHost]
+        let refused = try images(["rm", "--engine", reference], in: project, environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is used by containers"))
+        #expect(refused.stderr.contains(stopped) && refused.stderr.contains(running))
+        #expect(refused.stderr.contains("remove them first"))
+        #expect(try services.docker(["image", "inspect", reference], check: false).status == 0)
+
+        try services.docker(["rm", "-f", stopped, running])
+        let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stderr.contains("untagged \(reference) (Docker daemon)"))
+        #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
+    }
+
+    @Test func containersAreMatchedByImageIDNotByTheNameTheyWereCreatedWith() async throws {
+        let (_, first) = try await loadedBusybox()
+        let (project, second) = try await loadedBusybox()  // the same image ID under another tag
+        let container = "by-id-\(UUID().uuidString.prefix(8))"
+        try services.docker(["create", "--name", container, "--network", "none", first, "/bin/sh"])
+        defer { _ = try? services.docker(["rm", "-f", container]) }
+        let refused = try images(["rm", "--engine", second], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("\(second) is used by container \(container); remove it first"))
+        #expect(try services.docker(["image", "inspect", second], check: false).status == 0)
+    }
+
+    @Test func removingSeveralGoesOnPastTheOneInUse() async throws {
+        let (inUseProject, inUse) = try await loadedBusybox()
+        let (_, free) = try await loadedBusybox()
+        let container = "keeps-\(UUID().uuidString.prefix(8))"
+        // A fresh image ID for the one in use: another config, so that the free one is not in use too.
+        let repository = TestServices.uniqueRepository("engine")
+        try services.pushRandomImage("\(repository)/other:1", bytes: 1000)
+        let otherReference = "\(services.registry)/\(repository)/other:1"
+        try inUseProject.write(images: [inUse, otherReference])
+        _ = try await inUseProject.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { workspace in
+            _ = try await workspace.pull()
+            return try await workspace.load()
+        }
+        try services.docker(["create", "--name", container, "--network", "none", otherReference, "/bin/sh"])
+        defer { _ = try? services.docker(["rm", "-f", container]) }
+
+        let result = try images(
+            ["rm", "--engine", otherReference, free], in: inUseProject, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(otherReference) is used by container \(container)"))
+        #expect(result.stderr.contains("untagged \(free) (Docker daemon)"))
+        #expect(try services.docker(["image", "inspect", free], check: false).status != 0)
+        #expect(try services.docker(["image", "inspect", otherReference], check: false).status == 0)
+        _ = inUse
+    }
+}

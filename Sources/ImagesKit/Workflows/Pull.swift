@@ -72,6 +72,10 @@ public struct PullWorkflow: Sendable {
     /// - Throws: ``ImagesError/notCached(_:)`` offline, ``ImagesError/imagesFailed(_:)`` when
     ///   some images failed (the others are complete in the cache).
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
+        try await store.withBlobsProtected { try await pull(images: images, lock: lock) }
+    }
+
+    private func pull(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
         try await store.removeAbandonedIngests()
         let targets = try Self.targets(for: images, lock: lock)
 
@@ -134,7 +138,8 @@ public struct PullWorkflow: Sendable {
                 let descriptor = Descriptor(
                     mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
                 try await store.record([
-                    LayoutStore.entry(for: descriptor, reference: target.image.reference, platform: target.platform)
+                    LayoutStore.entry(
+                        for: descriptor, reference: target.image.reference, platform: target.platform, index: target.indexDigest)
                 ])
             }
             results[position] = result
