@@ -4,7 +4,6 @@
 #   test/base:1   one layer (OCI media types)
 #   test/app:1    base's layer plus two more (Docker v2 schema 2 media types)
 #   test/multi:1  an index: linux/amd64, linux/arm64/v8 and an attestation (unknown/unknown)
-#   test/busybox:1  a static busybox as /bin/sh and friends: an image a container can run
 # Layers are made of random bytes, so every run makes new digests.
 set -euo pipefail
 registry=${1:?usage: fixtures.sh REGISTRY [SKOPEO-COPY-OPTIONS…]}
@@ -37,15 +36,6 @@ umoci unpack --image "$layout:app" "$work/app"
 echo '{"port": 8080}' >"$work/app/rootfs/app/config.json"
 umoci repack --image "$layout:app" "$work/app"
 umoci config --image "$layout:app" --config.cmd /app/server
-
-# busybox: something to run.
-umoci new --image "$layout:busybox"
-umoci unpack --image "$layout:busybox" "$work/busybox"
-mkdir -p "$work/busybox/rootfs/bin"
-cp /bin/busybox "$work/busybox/rootfs/bin/busybox"
-for applet in sh echo cat sleep ls; do ln -s busybox "$work/busybox/rootfs/bin/$applet"; done
-umoci repack --image "$layout:busybox" "$work/busybox"
-umoci config --image "$layout:busybox" --os linux --architecture amd64 --config.cmd /bin/sh
 
 # multi: two platforms built the same way, joined in an index with an attestation manifest.
 for arch in amd64 arm64; do
@@ -97,5 +87,4 @@ PY
 copy "oci:$layout:base" "docker://$registry/test/base:1"
 copy --format v2s2 "oci:$layout:app" "docker://$registry/test/app:1"
 copy --all "oci:$layout:multi" "docker://$registry/test/multi:1"
-copy "oci:$layout:busybox" "docker://$registry/test/busybox:1"
-echo "fixtures pushed to $registry: test/base:1 test/app:1 test/multi:1 test/busybox:1"
+echo "fixtures pushed to $registry: test/base:1 test/app:1 test/multi:1"

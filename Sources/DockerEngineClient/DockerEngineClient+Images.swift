@@ -84,6 +84,23 @@ extension DockerEngineClient {
         try await json(EngineImage.self, "/images/\(name)/json", what: "inspect image \(name)")
     }
 
+    /// The daemon's full description of an image (`docker image inspect`) and its history, as
+    /// the JSON the daemon sent; nil when it has no such image.
+    public func inspectJSON(_ name: String) async throws -> (image: Data, history: Data)? {
+        func raw(_ path: String, _ what: String) async throws -> Data? {
+            let response = try await send(.GET, path)
+            if response.status == .notFound { return nil }
+            guard response.status == .ok else {
+                throw EngineError.daemon(what: what, status: response.status.code, message: await Self.message(of: response))
+            }
+            return Data(try await response.body.collect(upTo: 64 * 1024 * 1024).readableBytesView)
+        }
+        guard let image = try await raw("/images/\(name)/json", "inspect image \(name)"),
+            let history = try await raw("/images/\(name)/history", "history of image \(name)")
+        else { return nil }
+        return (image, history)
+    }
+
     /// The layers of an image as `docker history` shows them.
     public func history(_ name: String) async throws -> [EngineHistoryEntry]? {
         try await json([EngineHistoryEntry].self, "/images/\(name)/history", what: "history of image \(name)")

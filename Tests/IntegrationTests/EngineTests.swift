@@ -7,10 +7,11 @@ import Testing
     let services: TestServices
     init() throws { services = try TestServices.require() }
 
-    /// A project declaring a fresh copy of the busybox fixture, pulled into its cache.
+    /// A project declaring an image that can run /bin/sh and that no other test shares (tests
+    /// run in parallel against one daemon, and containers are matched by image ID), pulled.
     func pulledBusybox() async throws -> (Project, reference: String) {
         let repository = TestServices.uniqueRepository("engine")
-        try services.copy("test/busybox:1", to: "\(repository)/busybox:1")
+        try services.pushRandomImage("\(repository)/busybox:1", bytes: 1000)
         let reference = "\(services.registry)/\(repository)/busybox:1"
         let project = try Project(images: [reference])
         _ = try await project.withWorkspace { try await $0.pull() }
@@ -51,7 +52,8 @@ import Testing
         let (project, reference) = try await pulledBusybox()
         _ = try await project.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { try await $0.load() }
         let other = "\(services.registry)/\(TestServices.uniqueRepository("pulled"))/busybox:1"
-        try services.copy("test/busybox:1", to: String(other.dropFirst(services.registry.count + 1)))
+        try services.copy(
+            String(reference.dropFirst(services.registry.count + 1)), to: String(other.dropFirst(services.registry.count + 1)))
         try services.docker(["pull", "--quiet", other])
         let ours = try services.docker(["image", "inspect", "--format", "{{.Id}}", reference]).stdout
         let theirs = try services.docker(["image", "inspect", "--format", "{{.Id}}", other]).stdout
@@ -61,7 +63,7 @@ import Testing
 
     @Test func pullWithLoadDoesBoth() throws {
         let repository = TestServices.uniqueRepository("engine")
-        try services.copy("test/busybox:1", to: "\(repository)/busybox:1")
+        try services.pushRandomImage("\(repository)/busybox:1", bytes: 1000)
         let reference = "\(services.registry)/\(repository)/busybox:1"
         let project = try Project(images: [reference, "\(services.registry)/test/base:1"])
         let result = try images(["pull", "--load"], in: project, environment: ["DOCKER_HOST": services.dockerHost])
@@ -120,8 +122,9 @@ extension EngineTests {
     }
 
     @Test func containersAreMatchedByImageIDNotByTheNameTheyWereCreatedWith() async throws {
-        let (_, first) = try await loadedBusybox()
-        let (project, second) = try await loadedBusybox()  // the same image ID under another tag
+        let (project, first) = try await loadedBusybox()
+        let second = first.replacingOccurrences(of: "/busybox:1", with: "/second:1")
+        try services.docker(["tag", first, second])  // the same image ID under another name
         let container = "by-id-\(UUID().uuidString.prefix(8))"
         try services.docker(["create", "--name", container, "--network", "none", first, "/bin/sh"])
         defer { _ = try? services.docker(["rm", "-f", container]) }
@@ -132,18 +135,9 @@ extension EngineTests {
     }
 
     @Test func removingSeveralGoesOnPastTheOneInUse() async throws {
-        let (inUseProject, inUse) = try await loadedBusybox()
+        let (inUseProject, otherReference) = try await loadedBusybox()
         let (_, free) = try await loadedBusybox()
         let container = "keeps-\(UUID().uuidString.prefix(8))"
-        // A fresh image ID for the one in use: another config, so that the free one is not in use too.
-        let repository = TestServices.uniqueRepository("engine")
-        try services.pushRandomImage("\(repository)/other:1", bytes: 1000)
-        let otherReference = "\(services.registry)/\(repository)/other:1"
-        try inUseProject.write(images: [inUse, otherReference])
-        _ = try await inUseProject.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { workspace in
-            _ = try await workspace.pull()
-            return try await workspace.load()
-        }
         try services.docker(["create", "--name", container, "--network", "none", otherReference, "/bin/sh"])
         defer { _ = try? services.docker(["rm", "-f", container]) }
 
@@ -154,6 +148,61 @@ extension EngineTests {
         #expect(result.stderr.contains("untagged \(free) (Docker daemon)"))
         #expect(try services.docker(["image", "inspect", free], check: false).status != 0)
         #expect(try services.docker(["image", "inspect", otherReference], check: false).status == 0)
-        _ = inUse
+    }
+}
+
+/// `images ls --engine` and `images inspect --engine`.
+extension EngineTests {
+    @Test func listingTellsPresentMissingAndStale() async throws {
+        let repository = TestServices.uniqueRepository("engine")
+        try services.pushRandomImage("\(repository)/moving:1", bytes: 1000)
+        try services.pushRandomImage("\(repository)/loaded:1", bytes: 1000)
+        try services.copy("test/base:1", to: "\(repository)/missing:1")
+        let moving = "\(services.registry)/\(repository)/moving:1"
+        let loaded = "\(services.registry)/\(repository)/loaded:1"
+        let missing = "\(services.registry)/\(repository)/missing:1"
+        let project = try Project(images: [moving, loaded, missing])
+        let environment = ["DOCKER_HOST": services.dockerHost]
+        _ = try await project.withWorkspace(environment: environment) { workspace in
+            _ = try await workspace.pull()
+            return try await workspace.load(filters: [moving, loaded])
+        }
+        try services.copy("test/app:1", to: "\(repository)/moving:1")  // the tag moves on; the daemon keeps the old one
+        #expect(try images(["lock", "--update", moving], in: project).status == 0)
+        #expect(try images(["pull"], in: project).status == 0)
+
+        let table = try images(["ls", "--engine"], in: project, environment: environment)
+        #expect(table.status == 0, "\(table.stderr)")
+        let rows = table.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
+        #expect(rows.first == ["IMAGE", "PLATFORM", "IMAGE", "ID", "STATUS", "SIZE"])
+        #expect(rows.first { $0.first == moving }?[3] == "stale")
+        #expect(rows.first { $0.first == loaded }?[3] == "present")
+        #expect(rows.first { $0.first == missing }?[3] == "missing")
+
+        let json = try images(["ls", "--engine", "--json"], in: project, environment: environment)
+        let listings = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+        let present = try #require(listings.first { $0["tag"] as? String == loaded })
+        #expect(present["daemonID"] as? String == present["expectedID"] as? String)
+        #expect((present["size"] as? Int ?? 0) > 1_000_000)
+    }
+
+    @Test func inspectShowsTheDaemonsViewWithHistory() async throws {
+        let (project, reference) = try await loadedBusybox()
+        let result = try images(
+            ["inspect", "--engine", reference], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let image = json["image"] as! [String: Any]
+        #expect((image["RepoTags"] as? [String] ?? []).contains(reference))
+        let history = json["history"] as! [[String: Any]]
+        #expect(history.contains { ($0["CreatedBy"] as? String) == "umoci repack" })
+
+        let absent = try images(
+            ["inspect", "--engine", "\(services.registry)/never/loaded:1"], in: project,
+            environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(absent.status == 1)
+        #expect(absent.stderr.contains("the Docker daemon has no image \(services.registry)/never/loaded:1"))
     }
 }

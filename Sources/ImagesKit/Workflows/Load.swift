@@ -48,7 +48,7 @@ public struct LoadWorkflow: Sendable {
             guard let entry = lock.entry(for: image), entry.pins(image) else {
                 throw ImagesError.lockOutdated(path: Lockfile.fileName, images: [image.written])
             }
-            let platform = image.platforms.first { $0.matches(.host) } ?? image.platforms[0]
+            let platform = image.enginePlatform
             used.append(LayoutStore.imageKey(image.reference, platform))
             guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),
                 case .image(let manifest) = try ManifestDocument.decode(store.readBlob(manifestDigest), contentType: nil),
@@ -93,5 +93,13 @@ public struct LoadWorkflow: Sendable {
         }
         try await store.markUsed(used)
         return results
+    }
+}
+
+extension DeclaredImage {
+    /// The platform that goes into the Docker daemon: the declared one matching the host, else
+    /// the first declared.
+    public var enginePlatform: Platform {
+        platforms.first { $0.matches(.host) } ?? platforms[0]
     }
 }
