@@ -140,11 +140,14 @@ public final class Workspace: Sendable {
     }
 
     /// `images load`: puts cached images into the Docker daemon, skipping those it already has.
-    /// - Parameter filters: references to load; empty means every declared image.
-    public func load(filters: [String] = []) async throws -> [LoadedImage] {
+    /// - Parameters:
+    ///   - filters: references to load; empty means every declared image.
+    ///   - jobs: how many tars go to the daemon at once.
+    public func load(filters: [String] = [], jobs: Int = 1) async throws -> [LoadedImage] {
         let manifest = try requiredManifest
         guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "load") }
-        return try await LoadWorkflow(engine: engine(), store: store).run(images: manifest.images(matching: filters), lock: lock)
+        return try await LoadWorkflow(engine: engine(), store: store).run(
+            images: manifest.images(matching: filters), lock: lock, jobs: jobs)
     }
 
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.

@@ -17,6 +17,9 @@ public struct ArchiveImage: Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
 
+    /// Compressed bytes of config and layers.
+    public var size: Int64 { layers.reduce(config.size) { $0 + $1.size } }
+
     public init(reference: Reference, tag: String?, manifest: Descriptor, config: Descriptor, layers: [Descriptor]) {
         self.reference = reference
         self.tag = tag

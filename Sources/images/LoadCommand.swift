@@ -14,11 +14,18 @@ struct LoadCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "How many tars go to the daemon at once (images split among them).")
+    var jobs = 1
+
     @Argument(help: "Images to load, as written in images.json (default: all).")
     var references: [String] = []
 
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
     func run() async throws {
-        let loaded = try await global.withWorkspace(requireManifest: true) { try await $0.load(filters: references) }
+        let loaded = try await global.withWorkspace(requireManifest: true) { try await $0.load(filters: references, jobs: jobs) }
         if global.json { return try Output.printJSON(loaded) }
         guard !global.quiet else { return }
         printLoaded(loaded)

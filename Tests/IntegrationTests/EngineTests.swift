@@ -206,3 +206,21 @@ extension EngineTests {
         #expect(absent.stderr.contains("the Docker daemon has no image \(services.registry)/never/loaded:1"))
     }
 }
+
+extension EngineTests {
+    @Test func loadingInSeveralTarsAtOnceLoadsEveryImage() async throws {
+        let repository = TestServices.uniqueRepository("engine")
+        let references = try (1...3).map { number in
+            try services.pushRandomImage("\(repository)/part\(number):1", bytes: 1000 * number)
+            return "\(services.registry)/\(repository)/part\(number):1"
+        }
+        let project = try Project(images: references)
+        #expect(try images(["pull"], in: project).status == 0)
+        let result = try images(["load", "--jobs", "2"], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("3 loaded, 0 already present"))
+        for reference in references {
+            #expect(try services.docker(["image", "inspect", reference], check: false).status == 0)
+        }
+    }
+}

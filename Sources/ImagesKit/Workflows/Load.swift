@@ -40,7 +40,9 @@ public struct LoadWorkflow: Sendable {
     /// else its first declared platform.
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` when the cache lacks an image
     ///   (pull first), ``EngineError`` for the daemon's refusals.
-    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [LoadedImage] {
+    /// - Parameter jobs: how many tars go to the daemon at once (images split among them, largest
+    ///   first); 1 sends a single tar, in which shared layers travel once.
+    public func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1) async throws -> [LoadedImage] {
         var archive: [ArchiveImage] = []
         var results: [LoadedImage] = []
         var used: [String] = []
@@ -77,8 +79,22 @@ public struct LoadWorkflow: Sendable {
             results.append(result)
         }
         if !archive.isEmpty {
-            let names = archive.map { $0.tag ?? $0.reference.description }
-            _ = try await engine.load(try store.archive(of: archive), images: names)
+            let store = self.store
+            let engine = self.engine
+            let outcomes = await withTaskGroup(of: Result<[String], any Error>.self) { group in
+                for part in Self.split(archive, into: jobs) {
+                    group.addTask {
+                        await Result {
+                            try await engine.load(
+                                try store.archive(of: part), images: part.map { $0.tag ?? $0.reference.description })
+                        }
+                    }
+                }
+                var outcomes: [Result<[String], any Error>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            for case .failure(let error) in outcomes { throw error }
             for result in results where result.status == .loaded {
                 let loaded = try await engine.image(result.tag ?? result.imageID)
                 // The classic store names an image by its config digest, the containerd store by its manifest digest.
@@ -93,6 +109,20 @@ public struct LoadWorkflow: Sendable {
         }
         try await store.markUsed(used)
         return results
+    }
+}
+
+extension LoadWorkflow {
+    /// Splits images into at most `count` groups of about equal size, largest images first.
+    static func split(_ images: [ArchiveImage], into count: Int) -> [[ArchiveImage]] {
+        var groups = [[ArchiveImage]](repeating: [], count: max(1, min(count, images.count)))
+        var sizes = [Int64](repeating: 0, count: groups.count)
+        for image in images.sorted(by: { $0.size > $1.size }) {
+            let smallest = sizes.indices.min { sizes[$0] < sizes[$1] }!
+            groups[smallest].append(image)
+            sizes[smallest] += image.size
+        }
+        return groups
     }
 }
 
