@@ -14,8 +14,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "How many tars go to the daemon at once (images split among them).")
-    var jobs = 1
+    @Option(help: "How many tars go to the daemon at once (images split among them); 1 sends one tar.")
+    var jobs = Workspace.defaultLoadJobs
 
     @Argument(help: "Images to load, as written in images.json (default: all).")
     var references: [String] = []

@@ -209,14 +209,15 @@ extension EngineTests {
 
 extension EngineTests {
     @Test func loadingInSeveralTarsAtOnceLoadsEveryImage() async throws {
+        // base and app share their first layer, and go in different tars.
         let repository = TestServices.uniqueRepository("engine")
-        let references = try (1...3).map { number in
-            try services.pushRandomImage("\(repository)/part\(number):1", bytes: 1000 * number)
-            return "\(services.registry)/\(repository)/part\(number):1"
-        }
+        try services.copy("test/base:1", to: "\(repository)/base:1")
+        try services.copy("test/app:1", to: "\(repository)/app:1")
+        try services.pushRandomImage("\(repository)/other:1", bytes: 1000)
+        let references = ["base", "app", "other"].map { "\(services.registry)/\(repository)/\($0):1" }
         let project = try Project(images: references)
         #expect(try images(["pull"], in: project).status == 0)
-        let result = try images(["load", "--jobs", "2"], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        let result = try images(["load", "--jobs", "3"], in: project, environment: ["DOCKER_HOST": services.dockerHost])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("3 loaded, 0 already present"))
         for reference in references {
