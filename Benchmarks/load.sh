@@ -96,6 +96,7 @@ Loading ${#refs[@]} images into an empty dockerd $(docker version --format '{{.S
   images load --jobs 1 (one tar)    ${m_single} s   images load / one tar = $(ratio "$m_ours" "$m_single")
   docker pull (local registry)      ${m_pull} s   images load / docker pull = $(ratio "$m_ours" "$m_pull")
   docker load -i (docker save tar)  ${m_load} s   images load / docker load = $(ratio "$m_ours" "$m_load")
+Every run (s): images load ${ours[*]} | one tar ${ours_single[*]} | docker pull ${theirs_pull[*]} | docker load ${theirs_load[*]}
 What CI would cache:
   our cache directory               $((cache_bytes / 1000000)) MB
   docker save tar                   $((tar_bytes / 1000000)) MB   cache / tar = $(ratio "$cache_bytes" "$tar_bytes")
