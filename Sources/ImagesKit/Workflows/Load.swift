@@ -113,14 +113,30 @@ public struct LoadWorkflow: Sendable {
 }
 
 extension LoadWorkflow {
-    /// Splits images into at most `count` groups of about equal size, largest images first.
+    /// Splits images into at most `count` groups for concurrent loads: images that share a
+    /// layer stay together (so that no layer is sent twice), and the groups are balanced by
+    /// size, largest first.
     static func split(_ images: [ArchiveImage], into count: Int) -> [[ArchiveImage]] {
-        var groups = [[ArchiveImage]](repeating: [], count: max(1, min(count, images.count)))
+        // Images sharing a layer, transitively, form one family.
+        var family = Array(images.indices)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while family[index] != index { index = family[index] }
+            return index
+        }
+        var owner: [Digest: Int] = [:]
+        for (index, image) in images.enumerated() {
+            for layer in image.layers {
+                if let other = owner[layer.digest] { family[root(index)] = root(other) } else { owner[layer.digest] = index }
+            }
+        }
+        let families = Dictionary(grouping: images.indices, by: root).values.map { $0.map { images[$0] } }
+        var groups = [[ArchiveImage]](repeating: [], count: max(1, min(count, families.count)))
         var sizes = [Int64](repeating: 0, count: groups.count)
-        for image in images.sorted(by: { $0.size > $1.size }) {
+        for members in families.sorted(by: { $0.reduce(0) { $0 + $1.size } > $1.reduce(0) { $0 + $1.size } }) {
             let smallest = sizes.indices.min { sizes[$0] < sizes[$1] }!
-            groups[smallest].append(image)
-            sizes[smallest] += image.size
+            groups[smallest] += members
+            sizes[smallest] += members.reduce(0) { $0 + $1.size }
         }
         return groups
     }
