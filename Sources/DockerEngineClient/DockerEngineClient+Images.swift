@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// An image as the daemon describes it (`GET /images/{name}/json`).
+/// An image as the daemon describes it (`GET /images/{name}/json`); the daemon's PascalCase
+/// keys are read by ``DockerEngineClient/decoder``.
 public struct EngineImage: Decodable, Sendable, Equatable {
     /// The image ID: `sha256:` and the config digest (classic store) or the manifest digest (containerd store).
     public var id: String
@@ -15,35 +16,6 @@ public struct EngineImage: Decodable, Sendable, Equatable {
     public var os: String?
     public var variant: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id = "Id"
-        case repoTags = "RepoTags"
-        case repoDigests = "RepoDigests"
-        case size = "Size"
-        case created = "Created"
-        case architecture = "Architecture"
-        case os = "Os"
-        case variant = "Variant"
-    }
-}
-
-/// One line of `GET /images/{name}/history`.
-public struct EngineHistoryEntry: Codable, Sendable, Equatable {
-    public var id: String
-    public var created: Int64
-    public var createdBy: String
-    public var size: Int64
-    public var comment: String?
-    public var tags: [String]?
-
-    enum CodingKeys: String, CodingKey {
-        case id = "Id"
-        case created = "Created"
-        case createdBy = "CreatedBy"
-        case size = "Size"
-        case comment = "Comment"
-        case tags = "Tags"
-    }
 }
 
 /// One line of the JSON progress stream of `POST /images/load`.
@@ -69,13 +41,6 @@ public struct EngineContainer: Decodable, Sendable, Equatable {
         names.first.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 } ?? String(id.prefix(12))
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id = "Id"
-        case names = "Names"
-        case image = "Image"
-        case imageID = "ImageID"
-        case state = "State"
-    }
 }
 
 extension DockerEngineClient {
@@ -99,11 +64,6 @@ extension DockerEngineClient {
             let history = try await raw("/images/\(name)/history", "history of image \(name)")
         else { return nil }
         return (image, history)
-    }
-
-    /// The layers of an image as `docker history` shows them.
-    public func history(_ name: String) async throws -> [EngineHistoryEntry]? {
-        try await json([EngineHistoryEntry].self, "/images/\(name)/history", what: "history of image \(name)")
     }
 
     /// Every container, running or stopped.

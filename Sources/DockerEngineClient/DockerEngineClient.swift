@@ -75,7 +75,7 @@ public final class DockerEngineClient: Sendable {
             throw EngineError.daemon(what: what, status: response.status.code, message: await Self.message(of: response))
         }
         let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+        return try Self.decoder.decode(T.self, from: Data(body.readableBytesView))
     }
 
     func execute(_ request: HTTPClientRequest, what: String) async throws -> HTTPClientResponse {
@@ -88,6 +88,17 @@ public final class DockerEngineClient: Sendable {
             throw EngineError.unreachable(host: host, reason: "\(what): \(error)")
         }
     }
+
+    /// Reads the daemon's PascalCase keys (`Id`, `RepoTags`, `ImageID`) into camelCase properties
+    /// (`id`, `repoTags`, `imageID`).
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .custom { path in
+            let key = path.last!.stringValue
+            return PascalCaseKey(stringValue: key.prefix(1).lowercased() + key.dropFirst())
+        }
+        return decoder
+    }()
 
     /// The daemon's `message` from an error answer.
     static func message(of response: HTTPClientResponse) async -> String {
@@ -119,4 +130,11 @@ private actor APIVersionCache {
         self.task = task
         return try await task.value
     }
+}
+
+private struct PascalCaseKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
