@@ -23,6 +23,12 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     public var status: Status
     /// Compressed bytes sent to the daemon (0 when present).
     public var sentBytes: Int64
+
+    /// Whether a daemon's image ID is this image: the classic store names an image by its
+    /// config digest, the containerd store by its manifest digest.
+    func isNamed(by id: String) -> Bool {
+        id == imageID || id == digest.description
+    }
 }
 
 /// Loads cached images into the Docker daemon: one tar, built on the fly from the cache and
@@ -38,10 +44,10 @@ public struct LoadWorkflow: Sendable {
 
     /// Loads `images` as pinned by `lock`; each in the declared platform that matches the host,
     /// else its first declared platform.
+    /// - Parameter jobs: how many tars go to the daemon at once (see ``split(_:into:)``); 1 sends
+    ///   a single tar.
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` when the cache lacks an image
     ///   (pull first), ``EngineError`` for the daemon's refusals.
-    /// - Parameter jobs: how many tars go to the daemon at once (images split among them, largest
-    ///   first); 1 sends a single tar, in which shared layers travel once.
     public func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1) async throws -> [LoadedImage] {
         var archive: [ArchiveImage] = []
         var results: [LoadedImage] = []
@@ -53,7 +59,8 @@ public struct LoadWorkflow: Sendable {
             let platform = image.enginePlatform
             used.append(LayoutStore.imageKey(image.reference, platform))
             guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),
-                case .image(let manifest) = try ManifestDocument.decode(store.readBlob(manifestDigest), contentType: nil),
+                case let manifestBytes = try store.readBlob(manifestDigest),
+                case .image(let manifest) = try ManifestDocument.decode(manifestBytes, contentType: nil),
                 manifest.blobs.allSatisfy({ store.hasBlob($0.digest) })
             else {
                 throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
@@ -63,13 +70,13 @@ public struct LoadWorkflow: Sendable {
             var result = LoadedImage(
                 reference: image.reference.description, tag: tag, platform: platform.description,
                 digest: manifestDigest, imageID: imageID, status: .present, sentBytes: 0)
-            if let present = try await engine.image(tag ?? imageID), [imageID, manifestDigest.description].contains(present.id) {
+            if let present = try await engine.image(tag ?? imageID), result.isNamed(by: present.id) {
                 results.append(result)
                 continue
             }
             var descriptor = Descriptor(
                 mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: manifestDigest,
-                size: Int64(try store.readBlob(manifestDigest).count))
+                size: Int64(manifestBytes.count))
             descriptor.platform = platform
             archive.append(
                 ArchiveImage(
@@ -97,8 +104,7 @@ public struct LoadWorkflow: Sendable {
             for case .failure(let error) in outcomes { throw error }
             for result in results where result.status == .loaded {
                 let loaded = try await engine.image(result.tag ?? result.imageID)
-                // The classic store names an image by its config digest, the containerd store by its manifest digest.
-                guard let loaded, loaded.id == result.imageID || loaded.id == result.digest.description else {
+                guard let loaded, result.isNamed(by: loaded.id) else {
                     throw EngineError.loadFailed(
                         images: [result.tag ?? result.reference],
                         message:
