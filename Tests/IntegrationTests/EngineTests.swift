@@ -225,3 +225,17 @@ extension EngineTests {
         }
     }
 }
+
+extension EngineTests {
+    @Test func removingByShortImageIDWorksInTheCacheAndTheDaemon() async throws {
+        let (project, reference) = try await loadedBusybox()
+        let id = try services.docker(["image", "inspect", "--format", "{{.Id}}", reference]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let short = String(id.dropFirst("sha256:".count).prefix(12))
+        let result = try images(["rm", "--engine", short], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("removed \(reference) linux/amd64 from the cache"))
+        #expect(result.stderr.contains("deleted \(id) (Docker daemon)"))
+        #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
+    }
+}

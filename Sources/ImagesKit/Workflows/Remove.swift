@@ -90,7 +90,8 @@ public struct RemoveWorkflow: Sendable {
         /// The name to ask the daemon for: the Docker tag, else the canonical reference, else the ID.
         var engineName: String {
             if let reference { return reference.dockerTag ?? reference.description }
-            return "sha256:" + idPrefix!
+            // The daemon takes a full ID with its algorithm, and a short one without.
+            return idPrefix!.count == 64 ? "sha256:" + idPrefix! : idPrefix!
         }
 
         /// Whether a cache entry is this image: by reference, or by manifest or config digest prefix.
