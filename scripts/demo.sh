@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: builds `images`, starts a local registry (there is
-# no internet here) seeded with fixture images, then locks, pulls cold, pulls warm with
-# --locked, lists and inspects the cache, and has skopeo read it. Stops the registry at the end.
+# no internet here) seeded with fixture images and a private dockerd, then locks, pulls cold,
+# pulls warm with --locked, lists and inspects the cache, has skopeo read it, loads the images
+# into the daemon and lists them there. Stops the registry and the daemon at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -9,8 +10,10 @@ scripts/install-deps.sh
 swift build
 images="$(swift build --show-bin-path)/images"
 work=$(mktemp -d)
-trap '"$root/scripts/registry.sh" stop "$work/registry"; rm -rf "$work"' EXIT
+trap '"$root/scripts/dockerd.sh" stop "$work/docker"; "$root/scripts/registry.sh" stop "$work/registry"; rm -rf "$work"' EXIT
 registry=$(scripts/registry.sh start "$work/registry")
+export DOCKER_HOST
+DOCKER_HOST=$(scripts/dockerd.sh start "$work/docker")
 scripts/fixtures.sh "$registry"
 
 mkdir -p "$work/project"
@@ -37,3 +40,5 @@ step images ls;                     "$images" ls
 step images inspect "$registry/test/app:1"; "$images" inspect "$registry/test/app:1" | head -n 20
 step skopeo inspect "oci:\$SWIFT_IMAGES_CACHE:$registry/test/base:1"
 skopeo inspect "oci:$SWIFT_IMAGES_CACHE:$registry/test/base:1" | head -n 8
+step images load;                   "$images" load
+step images ls --engine;            "$images" ls --engine
