@@ -57,14 +57,16 @@ import Testing
         process.arguments = ["pull", "--manifest", project.manifestPath, "--cache", project.cache, "--jobs", "1", "--quiet"]
         process.environment = ["HOME": project.directory, "PATH": "/usr/bin:/bin"]
         try process.run()
-        // Wait until a partial blob is on its way, then kill -9.
+        // Wait until a partial blob is on its way, then kill -9. Waiting lasts as long as the pull
+        // does (a loaded machine may take a while to start the download), within two minutes.
         let ingest = project.cache + "/.swift-images/ingest"
+        let deadline = ContinuousClock.now + .seconds(120)
         var sawPartial = false
-        for _ in 0..<1000 where !sawPartial {
+        while !sawPartial, process.isRunning, ContinuousClock.now < deadline {
             let partials = (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? []
-            sawPartial = try partials.contains { name in
-                let size = try FileManager.default.attributesOfItem(atPath: ingest + "/" + name)[.size] as? Int ?? 0
-                return size > 1_000_000
+            sawPartial = partials.contains { name in
+                let attributes = try? FileManager.default.attributesOfItem(atPath: ingest + "/" + name)
+                return (attributes?[.size] as? Int ?? 0) > 1_000_000
             }
             if !sawPartial { try await Task.sleep(for: .milliseconds(10)) }
         }
