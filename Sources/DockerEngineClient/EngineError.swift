@@ -9,6 +9,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case apiTooOld(host: String, version: String, minimum: String)
     /// The daemon refused a request.
     case daemon(what: String, status: UInt, message: String)
+    /// The daemon has no image by that name or ID.
+    case noSuchImage(String)
     /// The image is used by containers and was not removed.
     case inUse(image: String, containers: [String])
     /// A load reported an error in its progress stream.
@@ -24,6 +26,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             "the Docker daemon at \(host) speaks API \(version); this tool needs \(minimum) (Docker 20.10) or newer"
         case let .daemon(what, status, message):
             "the Docker daemon answered \(status) to \(what): \(message)"
+        case let .noSuchImage(name):
+            "the Docker daemon has no image \(name)"
         case let .inUse(image, containers):
             "\(image) is used by \(containers.count == 1 ? "container" : "containers") \(containers.joined(separator: ", ")); remove \(containers.count == 1 ? "it" : "them") first"
         case let .loadFailed(images, message):

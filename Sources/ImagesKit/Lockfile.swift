@@ -22,6 +22,15 @@ public struct Lockfile: Codable, Sendable, Equatable {
         images.first { $0.ref == image.written }
     }
 
+    /// The entry that pins exactly what `image` declares.
+    /// - Throws: ``ImagesError/lockOutdated(path:images:)`` when there is none.
+    public func pinnedEntry(for image: DeclaredImage) throws -> LockedImage {
+        guard let entry = entry(for: image), entry.pins(image) else {
+            throw ImagesError.lockOutdated(path: Self.fileName, images: [image.written])
+        }
+        return entry
+    }
+
     /// Reads a lock file; nil when there is none.
     /// - Throws: ``LockfileError`` when it exists but cannot be used.
     public static func load(path: String) throws -> Lockfile? {

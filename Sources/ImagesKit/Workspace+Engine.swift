@@ -65,8 +65,7 @@ extension Workspace {
         let reference = try Reference(parsing: text)
         let name = reference.dockerTag ?? reference.description
         guard let (image, history) = try await engine().inspectJSON(name) else {
-            throw EngineError.daemon(
-                what: "inspect image \(name)", status: 404, message: "the Docker daemon has no image \(name)")
+            throw EngineError.noSuchImage(name)
         }
         let combined: [String: Any] = [
             "image": try JSONSerialization.jsonObject(with: image),

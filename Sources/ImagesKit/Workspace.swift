@@ -117,7 +117,7 @@ public final class Workspace: Sendable {
             guard let existing else {
                 throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: locked ? "--locked" : "--offline")
             }
-            let outdated = manifest.images.filter { image in existing.entry(for: image).map { !$0.pins(image) } ?? true }
+            let outdated = manifest.images.filter { image in (try? existing.pinnedEntry(for: image)) == nil }
             guard outdated.isEmpty else {
                 throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written))
             }

@@ -53,9 +53,7 @@ public struct LoadWorkflow: Sendable {
         var results: [LoadedImage] = []
         var used: [String] = []
         for image in images {
-            guard let entry = lock.entry(for: image), entry.pins(image) else {
-                throw ImagesError.lockOutdated(path: Lockfile.fileName, images: [image.written])
-            }
+            let entry = try lock.pinnedEntry(for: image)
             let platform = image.enginePlatform
             used.append(LayoutStore.imageKey(image.reference, platform))
             guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),

@@ -170,9 +170,7 @@ public struct PullWorkflow: Sendable {
 
     static func targets(for images: [DeclaredImage], lock: Lockfile) throws -> [Target] {
         try images.flatMap { image -> [Target] in
-            guard let entry = lock.entry(for: image), entry.pins(image) else {
-                throw ImagesError.lockOutdated(path: Lockfile.fileName, images: [image.written])
-            }
+            let entry = try lock.pinnedEntry(for: image)
             return image.platforms.map { platform in
                 Target(
                     image: image, platform: platform,
