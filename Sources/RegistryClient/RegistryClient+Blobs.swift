@@ -23,14 +23,10 @@ extension RegistryClient {
         into consume: (ByteBuffer) async throws -> Void
     ) async throws {
         let what = "blob \(descriptor.digest) of \(reference.name)"
+        let path = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
         var response = try await send(
-            .GET,
-            registry: reference.registry,
-            path: "/v2/\(reference.repository)/blobs/\(descriptor.digest)",
-            scope: Self.pullScope(reference),
-            what: what
-        )
-        var url = baseURL(for: reference.registry) + "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
+            .GET, registry: reference.registry, path: path, scope: Self.pullScope(reference), what: what)
+        var url = baseURL(for: reference.registry) + path
         var redirects = 0
         while [301, 302, 303, 307, 308].contains(response.status.code),
             let location = response.headers.first(name: "Location")
