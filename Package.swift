@@ -39,6 +39,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "LayoutRegistry",
+            dependencies: [
+                "LayoutStore",
+                "OCIModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "DockerEngineClient",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -52,6 +62,7 @@ let package = Package(
                 "OCIModel",
                 "RegistryClient",
                 "LayoutStore",
+                "LayoutRegistry",
                 "DockerEngineClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,6 +86,15 @@ let package = Package(
                 "LayoutStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LayoutRegistryTests",
+            dependencies: [
+                "LayoutRegistry", "LayoutStore", "OCIModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),

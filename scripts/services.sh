@@ -27,6 +27,7 @@ case "$command" in
 stop)
   for registry in plain basic token; do "$here/registry.sh" stop "$dir/$registry"; done
   "$here/dockerd.sh" stop "$dir/docker"
+  "$here/dockerd.sh" stop "$dir/docker-isolated"
   for pidfile in "$dir"/*.pid; do
     [ -f "$pidfile" ] && { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; }
   done
@@ -85,6 +86,7 @@ echo $! >"$dir/throttle-proxy.pid"
 wait_for "http://127.0.0.1:$slow_port/v2/"
 
 docker_host=$("$here/dockerd.sh" start "$dir/docker")
+isolated_docker_host=$("$here/dockerd.sh" start "$dir/docker-isolated" isolated)
 
 cat >"$dir/env" <<ENV
 export IMAGES_TEST_SCRIPTS='$here'
@@ -97,7 +99,8 @@ export IMAGES_TEST_REDIRECT_REGISTRY='127.0.0.1:$front_port'
 export IMAGES_TEST_REDIRECT_STATS='http://127.0.0.1:$storage_port/stats'
 export IMAGES_TEST_SLOW_REGISTRY='127.0.0.1:$slow_port'
 export IMAGES_TEST_DOCKER_HOST='$docker_host'
+export IMAGES_TEST_ISOLATED_DOCKER_HOST='$isolated_docker_host'
 export IMAGES_TEST_USER='$user'
 export IMAGES_TEST_PASSWORD='$password'
 ENV
-echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port, dockerd $docker_host"
+echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port, dockerd $docker_host, isolated dockerd $isolated_docker_host"

@@ -18,10 +18,11 @@ public struct EngineImage: Decodable, Sendable, Equatable {
 
 }
 
-/// One line of the JSON progress stream of `POST /images/load`.
-private struct LoadProgressLine: Decodable {
+/// One line of the JSON progress stream of `POST /images/load` and `POST /images/create`.
+private struct ProgressLine: Decodable {
     struct Detail: Decodable { var message: String? }
     var stream: String?
+    var status: String?
     var error: String?
     var errorDetail: Detail?
 }
@@ -86,24 +87,71 @@ extension DockerEngineClient {
         guard response.status == .ok else {
             throw EngineError.loadFailed(images: images, message: await Self.message(of: response))
         }
-        var loaded: [String] = []
+        return try await Self.progress(of: response) { EngineError.loadFailed(images: images, message: $0) }
+            .compactMap(\.stream).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    /// Pulls an image from a registry (`docker pull`) and waits until the daemon has it.
+    /// - Parameter image: a name with a tag or a digest: `127.0.0.1:5000/library/postgres@sha256:…`.
+    /// - Throws: ``EngineError/pullFailed(image:message:)`` with the daemon's error, also when it
+    ///   comes inside a 200 progress stream.
+    public func pull(_ image: String) async throws {
+        let (name, tag) = Self.splitReference(image)
+        let response = try await send(.POST, "/images/create?fromImage=\(Self.query(name))&tag=\(Self.query(tag))")
+        guard response.status == .ok else {
+            throw EngineError.pullFailed(image: image, message: await Self.message(of: response))
+        }
+        _ = try await Self.progress(of: response) { EngineError.pullFailed(image: image, message: $0) }
+    }
+
+    /// Gives an image another name (`docker tag`), moving the name if another image had it.
+    /// - Parameters:
+    ///   - image: the image's current name or ID.
+    ///   - name: the new name, with its tag: `postgres:16`.
+    public func tag(_ image: String, as name: String) async throws {
+        let (repository, tag) = Self.splitReference(name)
+        let response = try await send(
+            .POST, "/images/\(image)/tag?repo=\(Self.query(repository))&tag=\(Self.query(tag))")
+        guard response.status == .created || response.status == .ok else {
+            throw EngineError.daemon(
+                what: "tag \(image) as \(name)", status: response.status.code, message: await Self.message(of: response))
+        }
+    }
+
+    /// `postgres:16` → (`postgres`, `16`); `host:5000/app@sha256:…` → (`host:5000/app`, `sha256:…`);
+    /// a name without either gets `latest`.
+    static func splitReference(_ reference: String) -> (name: String, tag: String) {
+        if let at = reference.firstIndex(of: "@") {
+            return (String(reference[..<at]), String(reference[reference.index(after: at)...]))
+        }
+        if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+            return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+        }
+        return (reference, "latest")
+    }
+
+    private static func query(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+    }
+
+    /// Reads a JSON progress stream to its end; an error line throws `failure(message)`.
+    private static func progress(of response: HTTPClientResponse, failure: (String) -> EngineError) async throws
+        -> [ProgressLine]
+    {
+        var lines: [ProgressLine] = []
         var pending = ByteBuffer()
         for try await chunk in response.body {
             pending.writeImmutableBuffer(chunk)
             while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = pending.readSlice(length: newline - pending.readerIndex + 1)!
-                guard let decoded = try? JSONDecoder().decode(LoadProgressLine.self, from: Data(line.readableBytesView)) else {
+                guard let decoded = try? JSONDecoder().decode(ProgressLine.self, from: Data(line.readableBytesView)) else {
                     continue
                 }
-                if let message = decoded.errorDetail?.message ?? decoded.error {
-                    throw EngineError.loadFailed(images: images, message: message)
-                }
-                if let text = decoded.stream?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-                    loaded.append(text)
-                }
+                if let message = decoded.errorDetail?.message ?? decoded.error { throw failure(message) }
+                lines.append(decoded)
             }
         }
-        return loaded
+        return lines
     }
 
     /// Removes an image by name or ID, never with `force`: an image a container uses stays.

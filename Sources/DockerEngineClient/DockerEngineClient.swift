@@ -36,6 +36,15 @@ public final class DockerEngineClient: Sendable {
         self.negotiated = APIVersionCache()
     }
 
+    /// Whether the daemon listens on this machine (a unix socket, or TCP on loopback), so that
+    /// it may reach a server we start on loopback. A daemon inside a VM (Docker Desktop) also
+    /// has a local socket and cannot: callers must be ready for that.
+    public var isOnThisMachine: Bool {
+        guard host.hasPrefix("tcp://") else { return true }
+        let address = host.dropFirst("tcp://".count)
+        return address.hasPrefix("127.") || address.hasPrefix("localhost:") || address.hasPrefix("[::1]:")
+    }
+
     /// The API version both sides speak: the daemon's, from `GET /_ping`, asked once.
     public func apiVersion() async throws -> String {
         try await negotiated.value {

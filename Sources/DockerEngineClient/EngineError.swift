@@ -15,6 +15,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case inUse(image: String, containers: [String])
     /// A load reported an error in its progress stream.
     case loadFailed(images: [String], message: String)
+    /// A pull reported an error.
+    case pullFailed(image: String, message: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             "\(image) is used by \(containers.count == 1 ? "container" : "containers") \(containers.joined(separator: ", ")); remove \(containers.count == 1 ? "it" : "them") first"
         case let .loadFailed(images, message):
             "loading \(images.joined(separator: ", ")) into the Docker daemon failed: \(message)"
+        case let .pullFailed(image, message):
+            "the Docker daemon could not pull \(image): \(message)"
         }
     }
 }

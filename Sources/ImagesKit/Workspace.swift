@@ -16,6 +16,7 @@ public final class Workspace: Sendable {
     public let registry: RegistryClient
     private let http: HTTPClient
     private let environment: [String: String]
+    private let logger: Logger
 
     /// - Parameters:
     ///   - manifestPath: `images.json`; it must exist when `requireManifest` is set.
@@ -32,6 +33,7 @@ public final class Workspace: Sendable {
     ) throws {
         self.manifestPath = manifestPath
         self.environment = environment
+        self.logger = logger
         if requireManifest || FileManager.default.fileExists(atPath: manifestPath) {
             manifest = try ImagesManifest.load(path: manifestPath)
         } else {
@@ -139,19 +141,21 @@ public final class Workspace: Sendable {
         try DockerEngineClient(host: nil, httpClient: http, environment: environment)
     }
 
-    /// Concurrent loads: the daemon decompresses and stores layers faster several at a time
-    /// (measured in BENCHMARKS.md: 0.57 of the time of one tar on 2 cores with 3 tars).
+    /// Concurrent pulls or tars into the daemon.
     public static let defaultLoadJobs = 4
 
     /// `images load`: puts cached images into the Docker daemon, skipping those it already has.
     /// - Parameters:
     ///   - filters: references to load; empty means every declared image.
-    ///   - jobs: how many tars go to the daemon at once.
-    public func load(filters: [String] = [], jobs: Int = Workspace.defaultLoadJobs) async throws -> [LoadedImage] {
+    ///   - jobs: how many pulls or tars go to the daemon at once.
+    ///   - method: nil for the daemon pulling from the cache on loopback, falling back to tars.
+    public func load(filters: [String] = [], jobs: Int = Workspace.defaultLoadJobs, method: LoadMethod? = nil) async throws
+        -> [LoadedImage]
+    {
         let manifest = try requiredManifest
         guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "load") }
-        return try await LoadWorkflow(engine: engine(), store: store).run(
-            images: manifest.images(matching: filters), lock: lock, jobs: jobs)
+        return try await LoadWorkflow(engine: engine(), store: store, logger: logger).run(
+            images: manifest.images(matching: filters), lock: lock, jobs: jobs, method: method)
     }
 
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.

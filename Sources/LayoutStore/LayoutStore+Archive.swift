@@ -2,10 +2,6 @@ import Foundation
 import NIOCore
 import OCIModel
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One image to put in an archive.
 public struct ArchiveImage: Sendable {
     /// The canonical reference (`docker.io/library/postgres:16`), for the OCI index.
@@ -97,7 +93,6 @@ public struct LayoutArchive: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> Iterator { Iterator(entries: entries) }
 
     public struct Iterator: AsyncIteratorProtocol {
-        static let chunkSize = 1024 * 1024
         private var entries: IndexingIterator<[Entry]>
         private var reading: BlobFile?
         private var ended = false
@@ -106,7 +101,7 @@ public struct LayoutArchive: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> ByteBuffer? {
             if let file = reading {
-                if let chunk = try file.read(upTo: Self.chunkSize) { return chunk }
+                if let chunk = try file.read(upTo: BlobContents.chunkSize) { return chunk }
                 reading = nil
                 try file.checkComplete()
                 let padding = Tar.padding(after: file.size)
@@ -127,50 +122,6 @@ public struct LayoutArchive: AsyncSequence, Sendable {
                 reading = try BlobFile(path: path, size: size)
                 return ByteBuffer(bytes: Tar.header(name: name, size: size))
             }
-        }
-    }
-}
-
-/// A blob file open for reading; closed when done or when dropped.
-///
-/// Reads are plain `read(2)` calls on the task's thread: the archive is consumed by the HTTP
-/// client's body writer, never on an event loop, and the blobs are local files.
-final class BlobFile {
-    let path: String
-    let size: Int64
-    private let descriptor: Int32
-    private var offset: Int64 = 0
-
-    init(path: String, size: Int64) throws {
-        self.path = path
-        self.size = size
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-    }
-
-    deinit { close(descriptor) }
-
-    /// The next piece, or nil at the end of the file.
-    func read(upTo count: Int) throws -> ByteBuffer? {
-        var buffer = ByteBuffer()
-        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
-            while true {
-                let result = Glibc.read(descriptor, pointer.baseAddress, count)
-                if result >= 0 { return result }
-                if errno != EINTR { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-            }
-        }
-        offset += Int64(read)
-        guard offset <= size else {
-            throw LayoutError.unreadable(path: path, reason: "it holds more than the \(size) bytes its descriptor says")
-        }
-        return read == 0 ? nil : buffer
-    }
-
-    /// The file ended where its descriptor said it would (a tar header promised that size).
-    func checkComplete() throws {
-        guard offset == size else {
-            throw LayoutError.unreadable(path: path, reason: "it holds \(offset) bytes, its descriptor says \(size)")
         }
     }
 }

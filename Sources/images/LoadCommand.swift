@@ -1,21 +1,29 @@
 import ArgumentParser
 import ImagesKit
 
+extension LoadMethod: ExpressibleByArgument {}
+
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Put cached images into the Docker daemon.",
         discussion: """
-            Streams one tar, built on the fly from the cache, to the daemon at $DOCKER_HOST \
-            (default unix:///var/run/docker.sock). Images the daemon already has under the \
-            declared tag with the same image ID are skipped. Run 'images pull' first.
+            The daemon at $DOCKER_HOST (default unix:///var/run/docker.sock) pulls the images \
+            from the cache, served read-only on a loopback port while it does, and they are \
+            tagged as declared. Images it cannot get that way (a daemon in a VM, an image \
+            declared by digest only) go in tars built on the fly from the cache. Images the \
+            daemon already has under the declared tag with the same image ID are skipped. \
+            Run 'images pull' first.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "How many tars go to the daemon at once (images split among them); 1 sends one tar.")
+    @Option(help: "How many pulls or tars go to the daemon at once.")
     var jobs = Workspace.defaultLoadJobs
+
+    @Option(help: "Use only this way into the daemon: 'registry' (it pulls from the cache) or 'archive' (tars).")
+    var via: LoadMethod?
 
     @Argument(help: "Images to load, as written in images.json (default: all).")
     var references: [String] = []
@@ -25,7 +33,9 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try await global.withWorkspace(requireManifest: true) { try await $0.load(filters: references, jobs: jobs) }
+        let loaded = try await global.withWorkspace(requireManifest: true) {
+            try await $0.load(filters: references, jobs: jobs, method: via)
+        }
         if global.json { return try Output.printJSON(loaded) }
         guard !global.quiet else { return }
         printLoaded(loaded)

@@ -18,21 +18,59 @@ import Testing
         return (project, reference)
     }
 
-    @Test func loadedImagesRunAndCarryTheDeclaredTagAndTheConfigDigestAsID() async throws {
+    @Test(arguments: [LoadMethod.registry, .archive])
+    func loadedImagesRunAndCarryTheDeclaredTagAndTheConfigDigestAsID(method: LoadMethod) async throws {
         let (project, reference) = try await pulledBusybox()
-        let loaded = try await project.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { try await $0.load() }
+        let loaded = try await project.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) {
+            try await $0.load(method: method)
+        }
         #expect(loaded.map(\.status) == [.loaded])
         let image = try #require(loaded.first)
         #expect(image.tag == reference)
+        #expect(image.method == method)
 
         let inspect = try services.docker(["image", "inspect", reference]).stdout
         let json = try JSONSerialization.jsonObject(with: Data(inspect.utf8)) as! [[String: Any]]
         #expect(json.first?["Id"] as? String == image.imageID)
-        #expect((json.first?["RepoTags"] as? [String] ?? []).contains(reference))
+        // Only the declared name: the loopback name the daemon pulled it by is gone.
+        #expect(json.first?["RepoTags"] as? [String] == [reference])
+        #expect(json.first?["RepoDigests"] as? [String] == [])
         #expect(json.first?["Architecture"] as? String == "amd64")
 
         let run = try services.docker(["run", "--rm", "--network", "none", reference, "/bin/sh", "-c", "echo hello from $0"])
         #expect(run.stdout == "hello from /bin/sh\n")
+    }
+
+    @Test func aDaemonThatCannotReachOurLoopbackGetsTars() async throws {
+        let (project, reference) = try await pulledBusybox()
+        let environment = ["DOCKER_HOST": services.isolatedDockerHost]
+        let refused = try images(["load", "--via", "registry"], in: project, environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("error: the Docker daemon could not pull \(reference) from the cache on loopback: "))
+        #expect(
+            try services.docker(["image", "inspect", reference], host: services.isolatedDockerHost, check: false).status == 1)
+
+        let result = try images(["load", "-v", "--json"], in: project, environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("the daemon could not pull \(reference) from the cache on loopback"))
+        let loaded = try JSONDecoder().decode([LoadedImage].self, from: Data(result.stdout.utf8))
+        #expect(loaded.map(\.method) == [.archive])
+        let id = try services.docker(["image", "inspect", "--format", "{{.Id}}", reference], host: services.isolatedDockerHost)
+        #expect(id.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == loaded.first?.imageID)
+    }
+
+    @Test func anImageDeclaredByDigestOnlyGoesInATar() async throws {
+        let (tagged, reference) = try await pulledBusybox()
+        let lock = try String(contentsOfFile: tagged.directory + "/images.lock.json", encoding: .utf8)
+        let digest = try #require(lock.firstMatch(of: /"digest" : "(sha256:[0-9a-f]{64})"/)?.1)
+        let byDigest = "\(reference.dropLast(":1".count))@\(digest)"
+        let project = try Project(images: [byDigest])
+        _ = try await project.withWorkspace { try await $0.pull() }
+        let loaded = try await project.withWorkspace(environment: ["DOCKER_HOST": services.dockerHost]) { try await $0.load() }
+        #expect(loaded.map(\.method) == [.archive])
+        #expect(loaded.first?.tag == nil)
+        let image = try #require(loaded.first)
+        #expect(try services.docker(["image", "inspect", image.imageID], check: false).status == 0)
     }
 
     @Test func loadingAgainSendsNothing() async throws {

@@ -18,6 +18,8 @@ struct TestServices {
     let slowRegistry: String
     /// A private dockerd: `unix://…/docker.sock`.
     let dockerHost: String
+    /// Another, in a network namespace of its own: it cannot reach our loopback.
+    let isolatedDockerHost: String
     let user: String
     let password: String
 
@@ -45,6 +47,7 @@ struct TestServices {
             redirectStats: try value("IMAGES_TEST_REDIRECT_STATS"),
             slowRegistry: try value("IMAGES_TEST_SLOW_REGISTRY"),
             dockerHost: try value("IMAGES_TEST_DOCKER_HOST"),
+            isolatedDockerHost: try value("IMAGES_TEST_ISOLATED_DOCKER_HOST"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
         )
@@ -68,10 +71,10 @@ struct TestServices {
         try run(scripts + "/random-image.sh", [registry, repositoryAndTag, String(bytes)])
     }
 
-    /// Runs the docker CLI against the test daemon.
+    /// Runs the docker CLI against the test daemon, or another.
     @discardableResult
-    func docker(_ arguments: [String], check: Bool = true) throws -> CommandResult {
-        try run("docker", ["-H", dockerHost] + arguments, check: check)
+    func docker(_ arguments: [String], host: String? = nil, check: Bool = true) throws -> CommandResult {
+        try run("docker", ["-H", host ?? dockerHost] + arguments, check: check)
     }
 
     /// A JSON counter from one of the helper services.

@@ -1,6 +1,8 @@
 import DockerEngineClient
 import Foundation
+import LayoutRegistry
 import LayoutStore
+import Logging
 import OCIModel
 
 /// The outcome of loading one image into the Docker daemon.
@@ -23,6 +25,8 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     public var status: Status
     /// Compressed bytes sent to the daemon (0 when present).
     public var sentBytes: Int64
+    /// How the image went into the daemon; nil when it was present.
+    public var method: LoadMethod?
 
     /// Whether a daemon's image ID is this image: the classic store names an image by its
     /// config digest, the containerd store by its manifest digest.
@@ -31,24 +35,44 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     }
 }
 
-/// Loads cached images into the Docker daemon: one tar, built on the fly from the cache and
-/// streamed to `POST /images/load`, holding every image the daemon does not have yet.
+/// How images go from the cache into the Docker daemon.
+public enum LoadMethod: String, Sendable, Codable, CaseIterable {
+    /// The daemon pulls them from the cache, served as a read-only registry on a loopback port
+    /// (``LayoutRegistry``); then they are tagged as declared. Only for a daemon on this
+    /// machine, and only for images with a tag.
+    case registry
+    /// Tars built on the fly from the cache, streamed to `POST /images/load`.
+    case archive
+}
+
+/// Loads cached images into the Docker daemon, skipping those it already has.
+///
+/// By default the daemon pulls them from the cache served on loopback, which is what its pull
+/// path is fastest at (layers fetched concurrently and unpacked as they arrive); an image that
+/// cannot go that way (a daemon in a VM cannot reach our loopback, an image declared by digest
+/// only has no tag to give it) goes in a tar to `POST /images/load` instead.
 public struct LoadWorkflow: Sendable {
     public let engine: DockerEngineClient
     public let store: LayoutStore
+    public let logger: Logger
 
-    public init(engine: DockerEngineClient, store: LayoutStore) {
+    public init(engine: DockerEngineClient, store: LayoutStore, logger: Logger = Logger(label: "swift-images")) {
         self.engine = engine
         self.store = store
+        self.logger = logger
     }
 
     /// Loads `images` as pinned by `lock`; each in the declared platform that matches the host,
     /// else its first declared platform.
-    /// - Parameter jobs: how many tars go to the daemon at once (see ``split(_:into:)``); 1 sends
-    ///   a single tar.
+    /// - Parameters:
+    ///   - jobs: how many pulls, or tars (see ``split(_:into:)``), go to the daemon at once.
+    ///   - method: nil tries ``LoadMethod/registry`` and falls back to ``LoadMethod/archive``
+    ///     image by image; a method given is the only one used.
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` when the cache lacks an image
     ///   (pull first), ``EngineError`` for the daemon's refusals.
-    public func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1) async throws -> [LoadedImage] {
+    public func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1, method: LoadMethod? = nil) async throws
+        -> [LoadedImage]
+    {
         var archive: [ArchiveImage] = []
         var results: [LoadedImage] = []
         var used: [String] = []
@@ -84,22 +108,18 @@ public struct LoadWorkflow: Sendable {
             results.append(result)
         }
         if !archive.isEmpty {
-            let store = self.store
-            let engine = self.engine
-            let outcomes = await withTaskGroup(of: Result<[String], any Error>.self) { group in
-                for part in Self.split(archive, into: jobs) {
-                    group.addTask {
-                        await Result {
-                            try await engine.load(
-                                try store.archive(of: part), images: part.map { $0.tag ?? $0.reference.description })
-                        }
-                    }
+            var viaArchive = archive
+            if method != .archive {
+                let pulled = try await pullFromCache(archive.filter { $0.tag != nil }, jobs: jobs, fallback: method == nil)
+                viaArchive.removeAll { pulled.contains($0.manifest.digest) }
+                for index in results.indices where pulled.contains(results[index].digest) {
+                    results[index].method = .registry
                 }
-                var outcomes: [Result<[String], any Error>] = []
-                for await outcome in group { outcomes.append(outcome) }
-                return outcomes
             }
-            for case .failure(let error) in outcomes { throw error }
+            try await loadArchives(viaArchive, jobs: jobs)
+            for index in results.indices where results[index].status == .loaded && results[index].method == nil {
+                results[index].method = .archive
+            }
             for result in results where result.status == .loaded {
                 let loaded = try await engine.image(result.tag ?? result.imageID)
                 guard let loaded, result.isNamed(by: loaded.id) else {
@@ -113,6 +133,78 @@ public struct LoadWorkflow: Sendable {
         }
         try await store.markUsed(used)
         return results
+    }
+}
+
+extension LoadWorkflow {
+    /// Has the daemon pull `images` (those with a tag) from the cache, served on loopback while
+    /// it does, then gives each its declared tag and drops the temporary loopback name.
+    /// - Parameter fallback: whether an image the daemon could not pull is left for the caller
+    ///   to load another way (logged), rather than thrown.
+    /// - Returns: the manifest digests of the images now in the daemon.
+    func pullFromCache(_ images: [ArchiveImage], jobs: Int, fallback: Bool) async throws -> Set<Digest> {
+        guard !images.isEmpty, engine.isOnThisMachine else { return [] }
+        let registry = LayoutRegistry(store: store, serving: images.flatMap { [$0.manifest, $0.config] + $0.layers })
+        let engine = self.engine
+        let outcomes = try await registry.withServer { address in
+            await withTaskGroup(of: (Digest, Result<Void, any Error>).self) { group in
+                var pending = images.compactMap { image in image.tag.map { (image, $0) } }.makeIterator()
+                func startNext() {
+                    guard let (image, tag) = pending.next() else { return }
+                    let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
+                    group.addTask {
+                        let outcome = await Result {
+                            try await engine.pull(loopbackName)
+                            try await engine.tag(loopbackName, as: tag)
+                            _ = try await engine.removeImage(loopbackName)
+                        }
+                        return (image.manifest.digest, outcome)
+                    }
+                }
+                for _ in 0..<max(1, jobs) { startNext() }
+                var outcomes: [(Digest, Result<Void, any Error>)] = []
+                for await outcome in group {
+                    outcomes.append(outcome)
+                    startNext()
+                }
+                return outcomes
+            }
+        }
+        var pulled: Set<Digest> = []
+        for (digest, outcome) in outcomes {
+            switch outcome {
+            case .success:
+                pulled.insert(digest)
+            case .failure(let error):
+                let name = images.first { $0.manifest.digest == digest }?.tag ?? digest.description
+                var reason = "\(error)"
+                if case EngineError.pullFailed(_, let message) = error { reason = message }
+                guard fallback else { throw EngineError.pullFailed(image: "\(name) from the cache on loopback", message: reason) }
+                logger.notice("the daemon could not pull \(name) from the cache on loopback (\(reason)); sending it in a tar")
+            }
+        }
+        return pulled
+    }
+
+    /// Streams `images` to `POST /images/load` in up to `jobs` tars at once.
+    func loadArchives(_ images: [ArchiveImage], jobs: Int) async throws {
+        guard !images.isEmpty else { return }
+        let store = self.store
+        let engine = self.engine
+        let outcomes = await withTaskGroup(of: Result<[String], any Error>.self) { group in
+            for part in Self.split(images, into: jobs) {
+                group.addTask {
+                    await Result {
+                        try await engine.load(
+                            try store.archive(of: part), images: part.map { $0.tag ?? $0.reference.description })
+                    }
+                }
+            }
+            var outcomes: [Result<[String], any Error>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        for case .failure(let error) in outcomes { throw error }
     }
 }
 
