@@ -17,6 +17,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "OCIModel"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "RegistryClient",
             dependencies: [
@@ -33,6 +34,7 @@ let package = Package(
             name: "LayoutStore",
             dependencies: [
                 "OCIModel",
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
@@ -64,6 +66,7 @@ let package = Package(
                 "LayoutStore",
                 "LayoutRegistry",
                 "DockerEngineClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need, from Debian's packages and PyPI: the registry
+# Installs what the build, the tests and the demo need, from Debian's packages and PyPI: zlib's
+# headers (layer measurement links zlib), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
 # (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), and
 # Python's cryptography (the test token service). Does nothing when all
 # of it is already there.
 set -euo pipefail
 missing=()
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v umoci >/dev/null || missing+=(umoci)

@@ -9,7 +9,8 @@ import RegistryClient
 ///   "version": 1,
 ///   "platforms": ["linux/amd64"],
 ///   "images": ["swift:6.0-jammy", { "ref": "postgres:16", "platforms": ["linux/amd64", "linux/arm64"] }],
-///   "registries": { "localhost:5000": { "insecure": true } }
+///   "registries": { "localhost:5000": { "insecure": true } },
+///   "budgets": { "total": { "compressed": "2GB" } }
 /// }
 /// ```
 /// Unknown keys are errors. To add a setting, add a property and a case to the `CodingKeys`
@@ -28,6 +29,8 @@ public struct ImagesManifest: Sendable, Equatable {
     public var images: [DeclaredImage]
     /// Per-registry settings, keyed by registry host as written in references.
     public var registries: [String: RegistrySettings]
+    /// The budget of the whole set (`budgets.total`), checked against every layer counted once.
+    public var totalBudget: SizeBudget?
 
     /// Where `images.lock.json` belongs: next to the manifest.
     public var lockPath: String {
@@ -63,7 +66,8 @@ public struct ImagesManifest: Sendable, Equatable {
         }
         let defaults = file.platforms ?? [hostPlatform]
         let images = file.images.map { entry in
-            DeclaredImage(written: entry.written, reference: entry.reference, platforms: entry.platforms ?? defaults)
+            DeclaredImage(
+                written: entry.written, reference: entry.reference, platforms: entry.platforms ?? defaults, budget: entry.budget)
         }
         var seen: [Reference: Int] = [:]
         for (position, image) in images.enumerated() {
@@ -79,7 +83,8 @@ public struct ImagesManifest: Sendable, Equatable {
             path: path,
             platforms: defaults,
             images: images,
-            registries: (file.registries ?? [:]).mapValues { RegistrySettings(insecure: $0.insecure ?? false) }
+            registries: (file.registries ?? [:]).mapValues { RegistrySettings(insecure: $0.insecure ?? false) },
+            totalBudget: file.budgets?.total
         )
     }
 
@@ -105,11 +110,14 @@ public struct DeclaredImage: Sendable, Hashable {
     public var reference: Reference
     /// The platforms to lock and pull, sorted and without duplicates.
     public var platforms: [Platform]
+    /// Limits on each platform's sizes (`images report --check`).
+    public var budget: SizeBudget?
 
-    public init(written: String, reference: Reference, platforms: [Platform]) {
+    public init(written: String, reference: Reference, platforms: [Platform], budget: SizeBudget? = nil) {
         self.written = written
         self.reference = reference
         self.platforms = Array(Set(platforms)).sorted()
+        self.budget = budget
     }
 }
 
@@ -132,9 +140,10 @@ private struct ManifestFile: Decodable {
     var platforms: [Platform]?
     var images: [ImageEntry]
     var registries: [String: RegistryEntry]?
+    var budgets: Budgets?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, platforms, images, registries
+        case version, platforms, images, registries, budgets
     }
 
     init(from decoder: any Decoder) throws {
@@ -149,6 +158,21 @@ private struct ManifestFile: Decodable {
         platforms = try container.decodeIfPresent(PlatformList.self, forKey: .platforms)?.platforms
         images = try container.decode([ImageEntry].self, forKey: .images)
         registries = try container.decodeIfPresent([String: RegistryEntry].self, forKey: .registries)
+        budgets = try container.decodeIfPresent(Budgets.self, forKey: .budgets)
+    }
+}
+
+/// `"budgets": { "total": { … } }`.
+private struct Budgets: Decodable {
+    var total: SizeBudget?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case total
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        total = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(SizeBudget.self, forKey: .total)
     }
 }
 
@@ -178,14 +202,15 @@ private struct PlatformList: Decodable {
     }
 }
 
-/// `"postgres:16"` or `{ "ref": "postgres:16", "platforms": [...] }`.
+/// `"postgres:16"` or `{ "ref": "postgres:16", "platforms": [...], "budget": {...} }`.
 private struct ImageEntry: Decodable {
     var written: String
     var reference: Reference
     var platforms: [Platform]?
+    var budget: SizeBudget?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case ref, platforms
+        case ref, platforms, budget
     }
 
     init(from decoder: any Decoder) throws {
@@ -193,6 +218,7 @@ private struct ImageEntry: Decodable {
             written = text
             reference = try Self.parse(text, codingPath: decoder.codingPath)
             platforms = nil
+            budget = nil
             return
         }
         guard (try? decoder.container(keyedBy: AnyCodingKey.self)) != nil else {
@@ -205,6 +231,7 @@ private struct ImageEntry: Decodable {
         written = try container.decode(String.self, forKey: .ref)
         reference = try Self.parse(written, codingPath: decoder.codingPath + [CodingKeys.ref])
         platforms = try container.decodeIfPresent(PlatformList.self, forKey: .platforms)?.platforms
+        budget = try container.decodeIfPresent(SizeBudget.self, forKey: .budget)
     }
 
     static func parse(_ text: String, codingPath: [any CodingKey]) throws -> Reference {

@@ -158,6 +158,18 @@ public final class Workspace: Sendable {
             images: manifest.images(matching: filters), lock: lock, jobs: jobs, method: method)
     }
 
+    /// `images report`: the sizes of declared images, per layer, per image and for the set.
+    /// - Parameters:
+    ///   - filters: references to report on; empty means every declared image.
+    ///   - remote: report images that are not cached from their manifests (fetched from their
+    ///     registries), compressed sizes only, instead of failing.
+    public func report(filters: [String] = [], remote: Bool = false) async throws -> SizeReport {
+        let manifest = try requiredManifest
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "report") }
+        return try await ReportWorkflow(store: store, registry: remote ? registry : nil).run(
+            images: manifest.images(matching: filters), lock: lock)
+    }
+
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
     public func remove(_ arguments: [String], engine: Bool) async throws -> (
         images: [RemovedImage], freed: LayoutStore.Collection

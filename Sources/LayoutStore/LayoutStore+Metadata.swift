@@ -1,8 +1,9 @@
 import Foundation
 import OCIModel
 
-/// What the cache knows beyond the OCI layout: when each image was last used. Lives in
-/// `.swift-images/metadata.json`, replaced atomically under the cache lock.
+/// What the cache knows beyond the OCI layout: when each image was last used, and the sizes
+/// of layers measured by decompressing them. Lives in `.swift-images/metadata.json`, replaced
+/// atomically under the cache lock.
 public struct CacheMetadata: Codable, Sendable, Equatable {
     public struct ImageRecord: Codable, Sendable, Equatable {
         /// When the image was last pulled, locked or loaded by this tool.
@@ -12,6 +13,17 @@ public struct CacheMetadata: Codable, Sendable, Equatable {
     public var version = 1
     /// Keyed by ``LayoutStore/imageKey(_:_:)``.
     public var images: [String: ImageRecord] = [:]
+    /// Keyed by the layer's (compressed) digest.
+    public var layers: [String: LayerSizes] = [:]
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        images = try container.decodeIfPresent([String: ImageRecord].self, forKey: .images) ?? [:]
+        layers = try container.decodeIfPresent([String: LayerSizes].self, forKey: .layers) ?? [:]
+    }
 }
 
 extension LayoutStore {
@@ -35,9 +47,17 @@ extension LayoutStore {
     /// Records that images were used now.
     public func markUsed(_ keys: [String], at date: Date = Date()) async throws {
         guard !keys.isEmpty else { return }
+        try await updateMetadata { metadata in
+            for key in keys { metadata.images[key] = .init(lastUsed: date) }
+        }
+    }
+
+    /// Reads, changes and replaces the metadata under the cache lock (unreadable metadata
+    /// starts again empty: it is only a record of what can be measured again).
+    func updateMetadata(_ change: (inout CacheMetadata) -> Void) async throws {
         try await lock.withLock {
             var metadata = (try? self.metadata()) ?? CacheMetadata()
-            for key in keys { metadata.images[key] = .init(lastUsed: date) }
+            change(&metadata)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601

@@ -11,7 +11,8 @@ struct Images: AsyncParsableCommand {
             into a shared OCI image-layout cache that CI can save and restore.
             """,
         subcommands: [
-            LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, RemoveCommand.self,
+            LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, ReportCommand.self,
+            RemoveCommand.self,
         ]
     )
 

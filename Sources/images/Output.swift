@@ -33,13 +33,19 @@ enum Output {
 
     /// Prints rows as aligned columns under a header.
     static func printTable(_ header: [String], _ rows: [[String]]) {
+        for line in table(header, rows) { print(line) }
+    }
+
+    /// Rows as aligned columns under a header, the `rightAligned` columns (numbers) flush right.
+    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        for row in all {
-            let line = row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-            print(line)
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                if rightAligned.contains(column) { return pad + cell }
+                return column == row.count - 1 ? cell : cell + pad
+            }.joined(separator: "  ").replacing(/\s+$/, with: "")
         }
     }
 

@@ -84,7 +84,8 @@ import Testing
         #expect(result.status == 1)
         #expect(
             result.stderr
-                == "error: images.json: images[0].platfrom: unknown key 'platfrom' (expected one of 'ref', 'platforms')\n")
+                == "error: images.json: images[0].platfrom: unknown key 'platfrom' (expected one of 'ref', 'platforms', 'budget')\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: project.lockPath))
     }
 

@@ -71,6 +71,32 @@ struct TestServices {
         try run(scripts + "/random-image.sh", [registry, repositoryAndTag, String(bytes)])
     }
 
+    /// The sizes `scripts/testservices/layer_image.py` says its layer has.
+    struct HandMadeLayer: Decodable {
+        var tar: Int64
+        var unpacked: Int64
+        var entries: Int
+        var compressed: Int64
+    }
+
+    /// Pushes a one-layer image whose layer is made by hand (see layer_image.py for the kinds).
+    func pushHandMadeImage(_ kind: String, to repositoryAndTag: String) throws -> HandMadeLayer {
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("layout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: layout) }
+        let output = try run("python3", [scripts + "/testservices/layer_image.py", layout, "image", kind]).stdout
+        try run(
+            "skopeo",
+            ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):image", "docker://\(registry)/\(repositoryAndTag)"])
+        return try JSONDecoder().decode(HandMadeLayer.self, from: Data(output.utf8))
+    }
+
+    /// A GET on the test daemon's API, decoded as JSON.
+    func dockerAPI(_ path: String) throws -> Any {
+        let socket = String(dockerHost.dropFirst("unix://".count))
+        let output = try run("curl", ["-sf", "--unix-socket", socket, "http://docker\(path)"]).stdout
+        return try JSONSerialization.jsonObject(with: Data(output.utf8))
+    }
+
     /// Runs the docker CLI against the test daemon, or another.
     @discardableResult
     func docker(_ arguments: [String], host: String? = nil, check: Bool = true) throws -> CommandResult {
