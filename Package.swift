@@ -18,6 +18,7 @@ let package = Package(
     targets: [
         .target(name: "OCIModel"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .target(
             name: "RegistryClient",
             dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [
                 "OCIModel",
                 "CZlib",
+                "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the demo need, from Debian's packages and PyPI: zlib's
-# headers (layer measurement links zlib), the registry
+# and libzstd's headers (layer measurement links both) and zstd (test layers), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
 # (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), and
 # Python's cryptography (the test token service). Does nothing when all
@@ -8,6 +8,8 @@
 set -euo pipefail
 missing=()
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
+command -v zstd >/dev/null || missing+=(zstd)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v umoci >/dev/null || missing+=(umoci)

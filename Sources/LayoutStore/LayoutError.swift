@@ -12,8 +12,6 @@ public enum LayoutError: Error, Sendable, CustomStringConvertible {
     case sizeMismatch(digest: Digest, expected: Int64, actual: Int64)
     /// A blob the caller needs is not in the cache.
     case missingBlob(Digest)
-    /// A layer compressed in a way this tool cannot read.
-    case unsupportedCompression(layer: Digest, format: String)
     /// A layer that does not decompress to a valid tar stream.
     case corruptLayer(layer: Digest, reason: String)
     /// A layer whose uncompressed content is not what the image's config says.
@@ -31,8 +29,6 @@ public enum LayoutError: Error, Sendable, CustomStringConvertible {
             "blob \(digest) should be \(expected) bytes but \(actual) arrived; it was discarded and nothing was stored"
         case let .missingBlob(digest):
             "blob \(digest) is not in the cache"
-        case let .unsupportedCompression(layer, format):
-            "layer \(layer) is compressed with \(format), which this tool cannot decompress"
         case let .corruptLayer(layer, reason):
             "layer \(layer) is corrupt: \(reason)"
         case let .diffIDMismatch(layer, expected, actual):

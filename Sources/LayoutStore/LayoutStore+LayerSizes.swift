@@ -42,17 +42,16 @@ extension LayoutStore {
         }
     }
 
-    /// Decompresses a cached layer as it is read (gzip through zlib, or a plain tar), hashing the
-    /// tar stream and reading its headers as they pass; nothing is written.
+    /// Decompresses a cached layer as it is read (gzip through zlib, zstd through libzstd, or a
+    /// plain tar), hashing the tar stream and reading its headers as they pass; nothing is written.
     /// - Parameter diffID: the config's `diff_ids` entry for this layer, checked when given.
-    /// - Throws: ``LayoutError/unsupportedCompression(layer:format:)`` for zstd,
-    ///   ``LayoutError/corruptLayer(layer:reason:)`` when the stream is not a valid tar (or
-    ///   gzip), ``LayoutError/diffIDMismatch(layer:expected:actual:)``.
+    /// - Throws: ``LayoutError/corruptLayer(layer:reason:)`` when the stream is not a valid tar
+    ///   (or gzip, or zstd), ``LayoutError/diffIDMismatch(layer:expected:actual:)``.
     public func measureLayer(_ layer: Descriptor, diffID: Digest?) async throws -> LayerSizes {
         var hasher = SHA256()
         var scanner = TarScanner()
         var tarBytes: Int64 = 0
-        var inflater: GzipInflater?
+        var decompressor: (any Decompressor)?
         var started = false
         do {
             let take = { (bytes: UnsafeRawBufferPointer) throws in
@@ -63,20 +62,19 @@ extension LayoutStore {
             for try await chunk in try contents(of: layer) {
                 try chunk.withUnsafeReadableBytes { bytes in
                     if !started {
+                        // Recognised by their magic numbers, as Docker does, whatever the media type says.
                         started = true
-                        if bytes.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) {
-                            throw LayoutError.unsupportedCompression(layer: layer.digest, format: "zstd")
-                        }
-                        if bytes.starts(with: [0x1f, 0x8b]) { inflater = try GzipInflater() }
+                        if bytes.starts(with: [0x1f, 0x8b]) { decompressor = try GzipInflater() }
+                        if bytes.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { decompressor = try ZstdDecompressor() }
                     }
-                    if let inflater { try inflater.inflate(bytes, take) } else { try take(bytes) }
+                    if let decompressor { try decompressor.decompress(bytes, take) } else { try take(bytes) }
                 }
             }
-            try inflater?.finish()
+            try decompressor?.finish()
             try scanner.finish()
         } catch let error as TarScanner.Malformed {
             throw LayoutError.corruptLayer(layer: layer.digest, reason: error.description)
-        } catch let error as GzipInflater.Failed {
+        } catch let error as DecompressionFailed {
             throw LayoutError.corruptLayer(layer: layer.digest, reason: error.description)
         }
         let actual = Digest(sha256: hasher.finalize())

@@ -20,7 +20,7 @@ import Testing
     }
 
     // (An uncompressed layer is measured in LayerMeasurementTests: skopeo compresses it on the way to a registry.)
-    @Test(arguments: ["messy", "no-end", "two-members"])
+    @Test(arguments: ["messy", "no-end", "two-members", "zstd"])
     func theThreeSizesOfAHandMadeLayerAreExact(kind: String) async throws {
         let (project, expected, reference) = try await pulledHandMade(kind)
         let report = try await project.withWorkspace { try await $0.report() }

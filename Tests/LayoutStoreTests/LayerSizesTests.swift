@@ -16,17 +16,16 @@ func tar(_ files: [(String, Int)], end: Bool = true) -> [UInt8] {
     return end ? bytes + Tar.end : bytes
 }
 
-/// Compresses with the system's gzip.
-func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-    let directory = temporaryDirectory()
-    let path = directory + "/data"
+/// Compresses with the system's `gzip` or `zstd`.
+func compress(_ bytes: [UInt8], _ tool: String = "gzip") throws -> [UInt8] {
+    let path = temporaryDirectory() + "/data"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["gzip", "-n", path]
+    process.arguments = tool == "gzip" ? ["gzip", "-n", path] : ["zstd", "-q", "--rm", path]
     try process.run()
     process.waitUntilExit()
-    return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + ".gz")))
+    return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + (tool == "gzip" ? ".gz" : ".zst"))))
 }
 
 @Suite struct TarScannerTests {
@@ -121,7 +120,8 @@ func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let content = tar([("x", 3000), ("y", 1_000_000)])
         let diffID = OCIModel.Digest(sha256: SHA256.hash(data: content))
         for blob in [
-            content, try gzip(content), try gzip(Array(content.prefix(4096))) + (try gzip(Array(content.dropFirst(4096)))),
+            content, try compress(content),
+            try compress(Array(content.prefix(4096))) + (try compress(Array(content.dropFirst(4096)))),
         ] {
             let sizes = try await store.measureLayer(try await stored(blob, in: store), diffID: diffID)
             #expect(sizes == LayerSizes(tar: Int64(content.count), unpacked: 1_003_000, entries: 2, diffID: diffID))
@@ -130,7 +130,7 @@ func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
 
     @Test func aTruncatedGzipLayerIsCorrupt() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
-        let compressed = try gzip(tar([("x", 100_000)]))
+        let compressed = try compress(tar([("x", 100_000)]))
         let layer = try await stored(Array(compressed.prefix(compressed.count - 20)), in: store)
         await #expect {
             try await store.measureLayer(layer, diffID: nil)
@@ -142,7 +142,7 @@ func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
 
     @Test func aWrongDiffIDIsNamed() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
-        let layer = try await stored(try gzip(tar([("x", 10)])), in: store)
+        let layer = try await stored(try compress(tar([("x", 10)])), in: store)
         let claimed = OCIModel.Digest(sha256: SHA256.hash(data: [1, 2, 3]))
         await #expect {
             try await store.measureLayer(layer, diffID: claimed)
@@ -152,14 +152,22 @@ func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
         }
     }
 
-    @Test func zstdLayersAreNotMeasured() async throws {
+    @Test func zstdLayersMeasureLikeTheirTar() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
-        let layer = try await stored([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0], in: store)
+        let content = tar([("x", 3000), ("y", 2_000_000)])
+        let diffID = OCIModel.Digest(sha256: SHA256.hash(data: content))
+        let twoFrames = try compress(Array(content.prefix(5000)), "zstd") + (try compress(Array(content.dropFirst(5000)), "zstd"))
+        for blob in [try compress(content, "zstd"), twoFrames] {
+            let sizes = try await store.measureLayer(try await stored(blob, in: store), diffID: diffID)
+            #expect(sizes == LayerSizes(tar: Int64(content.count), unpacked: 2_003_000, entries: 2, diffID: diffID))
+        }
+        let cut = try compress(content, "zstd")
+        let layer = try await stored(Array(cut.prefix(cut.count / 2)), in: store)
         await #expect {
             try await store.measureLayer(layer, diffID: nil)
         } throws: { error in
-            guard case LayoutError.unsupportedCompression(_, "zstd") = error else { return false }
-            return true
+            guard case LayoutError.corruptLayer(_, let reason) = error else { return false }
+            return reason.contains("zstd")
         }
     }
 

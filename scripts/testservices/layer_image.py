@@ -8,11 +8,12 @@ KIND:
                 a long PAX name, and a file of 0 bytes
   no-end        the same tar without its two zero end blocks (Docker accepts it)
   two-members   the tar gzip'd as two concatenated gzip members (as pigz may write)
+  zstd          the tar compressed with zstd (media type ...layer.v1.tar+zstd)
   wrong-diffid  a gzip layer whose config diff_id is the hash of other content
 
 Prints JSON: the layer's expected sizes {"tar", "unpacked", "entries", "compressed"}.
 """
-import gzip, hashlib, io, json, os, sys, tarfile
+import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
 layout, name, kind = sys.argv[1:4]
 
@@ -59,7 +60,10 @@ def make_tar(end_blocks=True):
 
 tar, unpacked, entries = make_tar(end_blocks=(kind != "no-end"))
 media_type = "application/vnd.oci.image.layer.v1.tar+gzip"
-if kind == "two-members":
+if kind == "zstd":
+    blob = subprocess.run(["zstd", "-q", "-c"], input=tar, stdout=subprocess.PIPE, check=True).stdout
+    media_type = "application/vnd.oci.image.layer.v1.tar+zstd"
+elif kind == "two-members":
     half = len(tar) // 2
     blob = gzip.compress(tar[:half], mtime=0) + gzip.compress(tar[half:], mtime=0)
 else:

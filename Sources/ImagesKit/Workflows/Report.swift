@@ -8,8 +8,8 @@ import struct Crypto.SHA256
 /// What the declared images cost, layer by layer: the document `images report` renders as a
 /// table, Markdown or JSON (its keys are stable).
 public struct SizeReport: Sendable, Codable, Equatable {
-    /// Byte counts of the three kinds a layer has. `tar` and `unpacked` are nil when unknown: a
-    /// layer compressed with zstd, or an image reported from its manifest alone (`--remote`).
+    /// Byte counts of the three kinds a layer has. `tar` and `unpacked` are nil when unknown: an
+    /// image reported from its manifest alone (`--remote`).
     public struct Sizes: Sendable, Codable, Equatable {
         /// The blobs' bytes: what is downloaded and what a CI cache stores.
         public var compressed: Int64 = 0
@@ -189,7 +189,7 @@ public struct ReportWorkflow: Sendable {
     }
 
     /// The tar and unpacked sizes of every cached layer: recorded ones read, the others measured
-    /// (`jobs` at a time) and recorded. A zstd layer has none.
+    /// (`jobs` at a time) and recorded.
     private func layerSizes(of subjects: [Subject]) async throws -> [Digest: LayerSizes] {
         var sizes = try store.recordedLayerSizes()
         var toMeasure: [(Descriptor, Digest?)] = []
@@ -212,16 +212,7 @@ public struct ReportWorkflow: Sendable {
             for _ in 0..<jobs { startNext() }
             var measured: [Digest: LayerSizes] = [:]
             for try await (digest, outcome) in group {
-                switch outcome {
-                case .success(let value):
-                    measured[digest] = value
-                case .failure(let error):
-                    // A zstd layer keeps unknown sizes; anything else (a corrupt layer) is an error.
-                    guard case LayoutError.unsupportedCompression = error else {
-                        group.cancelAll()
-                        throw error
-                    }
-                }
+                measured[digest] = try outcome.get()
                 startNext()
             }
             return measured
