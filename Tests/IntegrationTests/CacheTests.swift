@@ -68,7 +68,10 @@ import Testing
                 let attributes = try? FileManager.default.attributesOfItem(atPath: ingest + "/" + name)
                 return (attributes?[.size] as? Int ?? 0) > 1_000_000
             }
-            if !sawPartial { try await Task.sleep(for: .milliseconds(10)) }
+            // Polls without giving the thread up: other tests block the few threads of the
+            // concurrency pool while their processes run, and a suspended poll could wake after
+            // the pull has ended.
+            if !sawPartial { usleep(10_000) }
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
