@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: builds `images`, starts a local registry (there is
 # no internet here) seeded with fixture images and a private dockerd, then locks, pulls cold,
-# pulls warm with --locked, lists and inspects the cache, reports its sizes, has skopeo read it, loads the images
+# pulls warm with --locked, lists and inspects the cache, reports its sizes, plans a prune, has skopeo read it, loads the images
 # into the daemon and lists them there. Stops the registry and the daemon at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,7 @@ step images pull "(cold)";          time "$images" pull --locked
 step images pull --locked "(warm)"; time "$images" pull --locked
 step images ls;                     "$images" ls
 step images report;                 "$images" report
+step images prune --dry-run;        "$images" prune --dry-run
 step images inspect "$registry/test/app:1"; "$images" inspect "$registry/test/app:1" | head -n 20
 step skopeo inspect "oci:\$SWIFT_IMAGES_CACHE:$registry/test/base:1"
 skopeo inspect "oci:$SWIFT_IMAGES_CACHE:$registry/test/base:1" | head -n 8

@@ -18,6 +18,33 @@ public struct EngineImage: Decodable, Sendable, Equatable {
 
 }
 
+/// An image in the daemon's list (`GET /images/json`), tagged or dangling.
+public struct EngineImageSummary: Decodable, Sendable, Equatable {
+    public var id: String
+    /// Empty (or `<none>:<none>`) for a dangling image.
+    public var repoTags: [String]?
+    /// When the image was built, in seconds since 1970.
+    public var created: Int64
+    public var size: Int64
+
+    /// The image's names, without Docker's `<none>:<none>` placeholder.
+    public var tags: [String] { (repoTags ?? []).filter { $0 != "<none>:<none>" } }
+}
+
+/// What the daemon's images take on disk (`GET /system/df`).
+public struct EngineDiskUsage: Decodable, Sendable, Equatable {
+    public struct Image: Decodable, Sendable, Equatable {
+        public var id: String
+        public var size: Int64
+        /// Bytes of layers other images use too.
+        public var sharedSize: Int64
+    }
+
+    /// Every layer once: what the images really take.
+    public var layersSize: Int64
+    public var images: [Image]
+}
+
 /// One line of the JSON progress stream of `POST /images/load` and `POST /images/create`.
 private struct ProgressLine: Decodable {
     struct Detail: Decodable { var message: String? }
@@ -65,6 +92,24 @@ extension DockerEngineClient {
             let history = try await raw("/images/\(name)/history", "history of image \(name)")
         else { return nil }
         return (image, history)
+    }
+
+    /// Every image the daemon lists: tagged ones, and dangling ones (no name) at the top of a
+    /// chain; not the intermediate layers of builds.
+    public func images() async throws -> [EngineImageSummary] {
+        try await json([EngineImageSummary].self, "/images/json", what: "list images") ?? []
+    }
+
+    /// The disk usage of images: every layer once, and each image's size and shared size.
+    public func diskUsage() async throws -> EngineDiskUsage {
+        struct Usage: Decodable {
+            var layersSize: Int64
+            var images: [EngineDiskUsage.Image]?
+        }
+        guard let usage = try await json(Usage.self, "/system/df", what: "disk usage") else {
+            throw EngineError.daemon(what: "GET /system/df", status: 404, message: "not found")
+        }
+        return EngineDiskUsage(layersSize: usage.layersSize, images: usage.images ?? [])
     }
 
     /// Every container, running or stopped.

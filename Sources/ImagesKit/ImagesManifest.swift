@@ -10,7 +10,8 @@ import RegistryClient
 ///   "platforms": ["linux/amd64"],
 ///   "images": ["swift:6.0-jammy", { "ref": "postgres:16", "platforms": ["linux/amd64", "linux/arm64"] }],
 ///   "registries": { "localhost:5000": { "insecure": true } },
-///   "budgets": { "total": { "compressed": "2GB" } }
+///   "budgets": { "total": { "compressed": "2GB" } },
+///   "prune": { "keep": ["acme/*"], "grace": "7d" }
 /// }
 /// ```
 /// Unknown keys are errors. To add a setting, add a property and a case to the `CodingKeys`
@@ -31,6 +32,8 @@ public struct ImagesManifest: Sendable, Equatable {
     public var registries: [String: RegistrySettings]
     /// The budget of the whole set (`budgets.total`), checked against every layer counted once.
     public var totalBudget: SizeBudget?
+    /// What `images prune` keeps besides the declared images.
+    public var prune: PruneSettings
 
     /// Where `images.lock.json` belongs: next to the manifest.
     public var lockPath: String {
@@ -84,7 +87,8 @@ public struct ImagesManifest: Sendable, Equatable {
             platforms: defaults,
             images: images,
             registries: (file.registries ?? [:]).mapValues { RegistrySettings(insecure: $0.insecure ?? false) },
-            totalBudget: file.budgets?.total
+            totalBudget: file.budgets?.total,
+            prune: file.prune ?? PruneSettings()
         )
     }
 
@@ -141,9 +145,10 @@ private struct ManifestFile: Decodable {
     var images: [ImageEntry]
     var registries: [String: RegistryEntry]?
     var budgets: Budgets?
+    var prune: PruneSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, platforms, images, registries, budgets
+        case version, platforms, images, registries, budgets, prune
     }
 
     init(from decoder: any Decoder) throws {
@@ -159,6 +164,7 @@ private struct ManifestFile: Decodable {
         images = try container.decode([ImageEntry].self, forKey: .images)
         registries = try container.decodeIfPresent([String: RegistryEntry].self, forKey: .registries)
         budgets = try container.decodeIfPresent(Budgets.self, forKey: .budgets)
+        prune = try container.decodeIfPresent(PruneSettings.self, forKey: .prune)
     }
 }
 

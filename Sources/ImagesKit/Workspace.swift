@@ -170,6 +170,21 @@ public final class Workspace: Sendable {
             images: manifest.images(matching: filters), lock: lock)
     }
 
+    /// `images prune`: removes what this manifest neither declares nor keeps, and what was not
+    /// used within the grace period, from the cache, or with `engine` from the Docker daemon.
+    /// - Parameters:
+    ///   - keep: patterns added to the manifest's `prune.keep`.
+    ///   - grace: replaces the manifest's `prune.grace`.
+    public func prune(engine: Bool, dryRun: Bool, keep: [String] = [], grace: TimeInterval? = nil) async throws -> PruneReport {
+        let manifest = try requiredManifest
+        var settings = manifest.prune
+        settings.keep += keep
+        if let grace { settings.grace = grace }
+        let workflow = PruneWorkflow(
+            store: store, engine: engine ? try self.engine() : nil, declared: manifest.images, settings: settings)
+        return engine ? try await workflow.pruneEngine(dryRun: dryRun) : try await workflow.pruneCache(dryRun: dryRun)
+    }
+
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
     public func remove(_ arguments: [String], engine: Bool) async throws -> (
         images: [RemovedImage], freed: LayoutStore.Collection

@@ -58,11 +58,16 @@ extension LayoutStore {
         try await lock.withLock {
             var metadata = (try? self.metadata()) ?? CacheMetadata()
             change(&metadata)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            try writeAtomically(Array(try encoder.encode(metadata)), to: metadataPath)
+            try writeMetadata(metadata)
         }
+    }
+
+    /// Replaces the metadata file; the caller holds the cache lock.
+    func writeMetadata(_ metadata: CacheMetadata) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try writeAtomically(Array(try encoder.encode(metadata)), to: metadataPath)
     }
 
     private static var metadataDecoder: JSONDecoder {

@@ -90,9 +90,9 @@ struct TestServices {
         return try JSONDecoder().decode(HandMadeLayer.self, from: Data(output.utf8))
     }
 
-    /// A GET on the test daemon's API, decoded as JSON.
-    func dockerAPI(_ path: String) throws -> Any {
-        let socket = String(dockerHost.dropFirst("unix://".count))
+    /// A GET on the test daemon's API (or another's), decoded as JSON.
+    func dockerAPI(_ path: String, host: String? = nil) throws -> Any {
+        let socket = String((host ?? dockerHost).dropFirst("unix://".count))
         let output = try run("curl", ["-sf", "--unix-socket", socket, "http://docker\(path)"]).stdout
         return try JSONSerialization.jsonObject(with: Data(output.utf8))
     }
