@@ -185,6 +185,13 @@ public final class Workspace: Sendable {
         return engine ? try await workflow.pruneEngine(dryRun: dryRun) : try await workflow.pruneCache(dryRun: dryRun)
     }
 
+    /// `images cache-key`: the key of the lock, for CI caches.
+    public func cacheKey() throws -> String {
+        let manifest = try requiredManifest
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "cache-key") }
+        return lock.cacheKey
+    }
+
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
     public func remove(_ arguments: [String], engine: Bool) async throws -> (
         images: [RemovedImage], freed: LayoutStore.Collection

@@ -13,6 +13,10 @@ import struct Crypto.SHA256
 ///   process that uses the cache;
 /// - a crash at any moment leaves partial files only in the ingest area.
 public struct LayoutStore: Sendable {
+    /// The version of what this tool keeps in a cache beyond the OCI layout (annotations,
+    /// metadata); a cache key names it, so that a cache written by an incompatible version is
+    /// not restored.
+    public static let formatVersion = 1
     /// `org.opencontainers.image.ref.name`: the canonical reference of the image.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
     /// `io.containerd.image.name`: the name containerd and Docker ≥ 25 give an imported image.

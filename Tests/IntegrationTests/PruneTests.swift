@@ -223,7 +223,8 @@ extension PruneTests {
         // by an earlier run of this test may go: it is undeclared and made in 1970).
         for other in plan.removed where mine([other]).isEmpty {
             let inspect = try services.dockerAPI("/images/\(other.id)/json", host: host) as! [String: Any]
-            let created = try #require(ISO8601DateFormatter().date(from: String((inspect["Created"] as! String).prefix(19)) + "Z"))
+            let created = try #require(
+                ISO8601DateFormatter().date(from: String((inspect["Created"] as! String).prefix(19)) + "Z"))
             #expect(created < Date().addingTimeInterval(-3600), "\(other.name) was created \(created)")
         }
 

@@ -11,6 +11,11 @@
     proxy.py throttle PORT UPSTREAM BYTES_PER_SECOND
         Forwards everything to UPSTREAM, and writes blob bodies at BYTES_PER_SECOND, so that a
         test can act in the middle of a download.
+
+    proxy.py count UPSTREAM
+        Listens on a free port, prints it, and forwards everything to UPSTREAM, counting every
+        request it receives; GET /_stats answers {"requests": N} (not counted). A test starts
+        its own, so that no other test's requests mix in.
 """
 import base64, json, sys, threading, time
 import urllib.error, urllib.request
@@ -115,5 +120,32 @@ def throttle(port, upstream, rate):
     ThreadingHTTPServer(("127.0.0.1", int(port)), Throttle).serve_forever()
 
 
+def count(upstream):
+    lock = threading.Lock()
+    stats = {"requests": 0}
+
+    class Counter(Relay):
+        forwarded_headers = ("Accept", "Authorization", "Range")
+
+        def answer(self, head):
+            if self.path == "/_stats":
+                with lock:
+                    return self.reply(200, body=json.dumps(stats).encode())
+            with lock:
+                stats["requests"] += 1
+            self.relay(head)
+
+        def do_GET(self):
+            self.answer(False)
+
+        def do_HEAD(self):
+            self.answer(True)
+
+    Counter.upstream = upstream
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counter)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
-    {"redirect": redirect, "throttle": throttle}[sys.argv[1]](*sys.argv[2:])
+    {"redirect": redirect, "throttle": throttle, "count": count}[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// The CI path: `cache-key`, and a warm `pull --locked` that makes no request at all, counted by
+/// a proxy in front of the registry (not by the tool's own account).
+@Suite struct WarmPathTests {
+    let services: TestServices
+    init() throws { services = try TestServices.require() }
+
+    /// A counting proxy of our own in front of the plain registry: its address, how to read its
+    /// count, and how to stop it.
+    final class CountingProxy {
+        let process = Process()
+        let address: String
+
+        init(upstream: String, scripts: String) throws {
+            let output = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", scripts + "/testservices/proxy.py", "count", upstream]
+            process.standardOutput = output
+            try process.run()
+            // It prints its port, then serves.
+            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            address = "127.0.0.1:" + line.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func requests() throws -> Int {
+            let output = try run("curl", ["-sf", "http://\(address)/_stats"]).stdout
+            let stats = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+            return stats["requests"] as! Int
+        }
+
+        deinit {
+            // SIGKILL: the test process's blocked signals are inherited, and SIGTERM can wait forever.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func aWarmLockedPullMakesNoRequestAndOfflineProvesIt() throws {
+        let proxy = try CountingProxy(upstream: services.registry, scripts: services.scripts)
+        let project = try Project(images: ["\(proxy.address)/test/base:1", "\(proxy.address)/test/app:1"])
+        let cold = try images(["pull"], in: project)
+        #expect(cold.status == 0, "\(cold.stderr)")
+        let afterCold = try proxy.requests()
+        #expect(afterCold > 0)
+
+        let start = ContinuousClock.now
+        let warm = try images(["pull", "--locked"], in: project)
+        let elapsed = ContinuousClock.now - start
+        #expect(warm.status == 0)
+        #expect(try proxy.requests() == afterCold)
+        let offline = try images(["pull", "--locked", "--offline"], in: project)
+        #expect(offline.status == 0)
+        #expect(try proxy.requests() == afterCold)
+        // Not a timing test: a warm run that took seconds would mean it waited on something.
+        #expect(elapsed < .seconds(10))
+    }
+
+    @Test func offlineWithoutTheCacheNamesWhatIsMissing() throws {
+        let proxy = try CountingProxy(upstream: services.registry, scripts: services.scripts)
+        let reference = "\(proxy.address)/test/base:1"
+        let project = try Project(images: [reference])
+        #expect(try images(["lock"], in: project).status == 0)
+        let afterLock = try proxy.requests()
+        let offline = try images(["pull", "--locked", "--offline"], in: project)
+        #expect(offline.status == 1)
+        #expect(offline.stderr.contains(reference))
+        #expect(try proxy.requests() == afterLock)
+    }
+
+    @Test func theCacheKeyFollowsTheLockAndNothingElse() throws {
+        let first = try Project(images: ["\(services.registry)/test/base:1"])
+        let missing = try images(["cache-key"], in: first)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("error: "))
+        #expect(missing.stderr.contains("images.lock.json does not exist, and cache-key needs it"))
+
+        #expect(try images(["lock"], in: first).status == 0)
+        let key = try images(["cache-key"], in: first)
+        #expect(key.status == 0)
+        #expect(key.stdout.wholeMatch(of: /swift-images-v1-[0-9a-f]{16}\n/) != nil)
+        // Another machine (directory, HOME, cache) with the same lock: the same key.
+        let second = try Project(images: ["\(services.registry)/test/base:1"])
+        try FileManager.default.copyItem(atPath: first.lockPath, toPath: second.lockPath)
+        #expect(try images(["cache-key"], in: second).stdout == key.stdout)
+        #expect(try images(["cache-key"], in: first).stdout == key.stdout)
+
+        // Another image in the lock: another key.
+        try first.write(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        #expect(try images(["lock"], in: first).status == 0)
+        let changed = try images(["cache-key", "--json"], in: first)
+        #expect(!changed.stdout.contains(key.stdout.trimmingCharacters(in: .newlines)))
+        #expect(changed.stdout.contains(#""key" : "swift-images-v1-"#))
+    }
+}
