@@ -131,31 +131,7 @@ public struct LockWorkflow: Sendable {
 
     /// Reads a single-platform image's config to learn its platform, keeping it in the store.
     func fetchConfig(_ descriptor: Descriptor, of reference: Reference) async throws -> ImageConfig {
-        guard descriptor.size <= RegistryClient.manifestSizeLimit else {
-            throw ImagesError.configTooLarge(reference: reference.description, size: descriptor.size)
-        }
-        if let store, store.hasBlob(descriptor.digest) {
-            return try JSONDecoder().decode(ImageConfig.self, from: Data(store.readBlob(descriptor.digest)))
-        }
-        var bytes = ByteBuffer()
-        if let store {
-            try await store.ingest(descriptor) { ingest in
-                try await registry.fetchBlob(descriptor, from: reference) { chunk in
-                    bytes.writeImmutableBuffer(chunk)
-                    try await ingest.write(chunk)
-                }
-            }
-        } else {
-            try await registry.fetchBlob(descriptor, from: reference) { chunk in
-                guard bytes.readableBytes + chunk.readableBytes <= descriptor.size else {
-                    throw LayoutError.sizeMismatch(
-                        digest: descriptor.digest, expected: descriptor.size,
-                        actual: Int64(bytes.readableBytes + chunk.readableBytes))
-                }
-                bytes.writeImmutableBuffer(chunk)
-            }
-        }
-        return try JSONDecoder().decode(ImageConfig.self, from: Data(bytes.readableBytesView))
+        try await ImageConfig.fetch(descriptor, of: reference, registry: registry, store: store)
     }
 
     static func changes(from old: Lockfile?, to new: Lockfile) -> [LockChange] {

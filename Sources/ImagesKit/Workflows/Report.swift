@@ -3,8 +3,6 @@ import LayoutStore
 import OCIModel
 import RegistryClient
 
-import struct Crypto.SHA256
-
 /// What the declared images cost, layer by layer: the document `images report` renders as a
 /// table, Markdown or JSON (its keys are stable).
 public struct SizeReport: Sendable, Codable, Equatable {
@@ -171,20 +169,7 @@ public struct ReportWorkflow: Sendable {
         guard case .image(let manifest) = try await registry.fetchManifest(pinned).document else {
             throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
         }
-        var configBytes: [UInt8] = []
-        try await registry.fetchBlob(manifest.config, from: pinned) { chunk in
-            guard configBytes.count + chunk.readableBytes <= RegistryClient.manifestSizeLimit else {
-                throw LayoutError.sizeMismatch(
-                    digest: manifest.config.digest, expected: manifest.config.size,
-                    actual: Int64(configBytes.count + chunk.readableBytes))
-            }
-            configBytes += chunk.readableBytesView
-        }
-        let configDigest = Digest(sha256: SHA256.hash(data: configBytes))
-        guard configDigest == manifest.config.digest else {
-            throw LayoutError.digestMismatch(expected: manifest.config.digest, actual: configDigest)
-        }
-        let config = try JSONDecoder().decode(ImageConfig.self, from: Data(configBytes))
+        let config = try await ImageConfig.fetch(manifest.config, of: pinned, registry: registry, store: store)
         return Subject(image: image, platform: platform, digest: digest, manifest: manifest, config: config, cached: false)
     }
 
