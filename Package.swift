@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ImagesKit", targets: ["ImagesKit"]),
         .executable(name: "images", targets: ["images"]),
+        .plugin(name: "ImagesPlugin", targets: ["ImagesPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -79,6 +80,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .plugin(
+            name: "ImagesPlugin",
+            capability: .command(
+                intent: .custom(
+                    verb: "images",
+                    description: "Lock, pull, load, report on and prune the container images of the package's images.json"
+                ),
+                permissions: [
+                    .allowNetworkConnections(
+                        scope: .all(), reason: "To fetch images from their registries and reach the Docker daemon's socket"),
+                    .writeToPackageDirectory(reason: "To write images.lock.json next to images.json"),
+                ]
+            ),
+            dependencies: ["images"]
         ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
         .testTarget(

@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts: installs what they need, builds the release `images`, makes
-# a work directory (removed at exit, after `stop_services`, which a script may define), and
-# gives the timing helpers. Sets: root, images, work.
+# a work directory (removed at exit, after the registry and dockerd a script started are
+# stopped), and gives the timing helpers. Sets: root, images, work.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -8,8 +8,19 @@ scripts/install-deps.sh
 swift build -c release --product images >/dev/null
 images="$(swift build -c release --show-bin-path)/images"
 work=$(mktemp -d)
-stop_services() { :; }
+stop_services() {
+  "$root/scripts/dockerd.sh" stop "$work/docker" || true
+  "$root/scripts/registry.sh" stop "$work/registry" || true
+}
 trap 'stop_services; rm -rf "$work"' EXIT
+
+# Starts a registry on loopback and pushes the benchmark corpus to it: sets registry and refs.
+serve_corpus() {
+  registry=$("$root/scripts/registry.sh" start "$work/registry")
+  local corpus
+  corpus=$("$root/Benchmarks/corpus.sh" "$registry" "$work/corpus")
+  mapfile -t refs <<<"$corpus"
+}
 
 # Seconds a command takes, its output dropped; a failure stops the benchmark, showing stderr.
 seconds() {

@@ -10,16 +10,10 @@
 runs=${1:-5}
 # shellcheck source=Benchmarks/common.sh
 source "$(dirname "$0")/common.sh"
-stop_services() {
-  "$root/scripts/dockerd.sh" stop "$work/docker" || true
-  "$root/scripts/registry.sh" stop "$work/registry" || true
-}
-registry=$(scripts/registry.sh start "$work/registry")
 export DOCKER_HOST
 DOCKER_HOST=$(scripts/dockerd.sh start "$work/docker")
 
-corpus=$(Benchmarks/corpus.sh "$registry" "$work/corpus")
-mapfile -t refs <<<"$corpus"
+serve_corpus
 
 project="$work/project"
 mkdir -p "$project"

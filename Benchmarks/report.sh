@@ -8,12 +8,7 @@
 runs=${1:-5}
 # shellcheck source=Benchmarks/common.sh
 source "$(dirname "$0")/common.sh"
-stop_services() {
-  "$root/scripts/registry.sh" stop "$work/registry" || true
-}
-registry=$(scripts/registry.sh start "$work/registry")
-corpus=$(Benchmarks/corpus.sh "$registry" "$work/corpus")
-mapfile -t refs <<<"$corpus"
+serve_corpus
 mkdir -p "$work/project"
 declare_images "$work/project/images.json" "${refs[@]}"
 cd "$work/project"

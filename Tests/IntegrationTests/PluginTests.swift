@@ -1,0 +1,112 @@
+import Foundation
+import LayoutStore
+import Testing
+
+/// `swift package images …` in a package that depends on this one: the example package
+/// (Examples/ServiceWithDatabase), copied with its images.json pointed at the test registry.
+/// Slow the first time (it builds the `images` tool in the fixture's build folder); the folder,
+/// `.build/plugin-fixture` in this repository, is kept between runs, so later runs build little.
+@Suite struct PluginTests {
+    let services: TestServices
+    init() throws { services = try TestServices.require() }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// The example package, in a fresh directory, depending on this repository by its path.
+    func fixture(images: [String]) throws -> Project {
+        let project = try Project(images: images)
+        let example = Self.repository + "/Examples/ServiceWithDatabase"
+        for item in ["Sources", "Tests"] {
+            try FileManager.default.copyItem(atPath: example + "/" + item, toPath: project.directory + "/" + item)
+        }
+        let manifest = try String(contentsOfFile: example + "/Package.swift", encoding: .utf8)
+            .replacingOccurrences(of: #".package(path: "../..")"#, with: ".package(path: \"\(Self.repository)\")")
+        try manifest.write(toFile: project.directory + "/Package.swift", atomically: true, encoding: .utf8)
+        return project
+    }
+
+    /// Runs `swift package` in the fixture, with the CI flags.
+    func swiftPackage(_ arguments: [String], in project: Project) throws -> CommandResult {
+        try run(
+            "swift",
+            [
+                "package", "--scratch-path", Self.repository + "/.build/plugin-fixture", "--allow-network-connections", "all",
+                "--allow-writing-to-package-directory", "images",
+            ] + arguments,
+            environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache, "NO_COLOR": "1"],
+            directory: project.directory, check: false)
+    }
+
+    @Test func pullAndReportThroughThePluginThenAFailureKeepsTheToolsMessage() throws {
+        let base = "\(services.registry)/test/base:1"
+        let app = "\(services.registry)/test/app:1"
+        let project = try fixture(images: [base, app])
+
+        let pull = try swiftPackage(["pull"], in: project)
+        #expect(pull.status == 0, "\(pull.stderr)")
+        // SwiftPM passes what the plugin (and so the tool) writes on to its own stdout.
+        #expect(pull.stdout.contains("2 images ready"))
+        let lock = try project.lockText()
+        #expect(lock.contains(#""ref" : "\#(base)""#))
+        let store = try LayoutStore(root: project.cache)
+        #expect(try store.index().manifests.count == 2)
+
+        let report = try swiftPackage(["report", "--format", "json"], in: project)
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains(#""reference" : "\#(app)""#))
+
+        // An image the registry does not have: swift package fails, with the tool's own words.
+        try project.write(images: [base, "\(services.registry)/test/nothing-here:1"])
+        let failing = try swiftPackage(["pull"], in: project)
+        #expect(failing.status != 0)
+        let message =
+            "error: \(services.registry)/test/nothing-here:1: manifest \(services.registry)/test/nothing-here:1 not found"
+        #expect(failing.stdout.contains(message), "\(failing.stdout)")
+    }
+
+    @Test func anExplicitManifestIsLeftAlone() throws {
+        let project = try fixture(images: ["\(services.registry)/test/base:1"])
+        let alternative = project.directory + "/alt"
+        try FileManager.default.createDirectory(atPath: alternative, withIntermediateDirectories: true)
+        let app = "\(services.registry)/test/app:1"
+        try #"{"version": 1, "images": ["\#(app)"]}"#.write(
+            toFile: alternative + "/images.json", atomically: true, encoding: .utf8)
+        let lock = try swiftPackage(["lock", "--manifest", alternative + "/images.json"], in: project)
+        #expect(lock.status == 0, "\(lock.stderr)")
+        #expect(try String(contentsOfFile: alternative + "/images.lock.json", encoding: .utf8).contains(app))
+        #expect(!FileManager.default.fileExists(atPath: project.lockPath))
+    }
+
+    @Test func theToolsOutputStreamsThroughAsItHappens() throws {
+        // A small image from the plain registry, and a 12 MB one through the 4 MB/s front: the
+        // line for the small one must show while the big one is still coming.
+        let repository = TestServices.uniqueRepository("plugin")
+        try services.pushRandomImage("\(repository)/big:1", bytes: 12_000_000)
+        let small = "\(services.registry)/test/base:1"
+        let project = try fixture(images: [small, "\(services.slowRegistry)/\(repository)/big:1"])
+        let output = project.directory + "/output"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "swift", "package", "--scratch-path", Self.repository + "/.build/plugin-fixture", "--allow-network-connections",
+            "all", "--allow-writing-to-package-directory", "images", "pull",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache, "NO_COLOR": "1"]) { $1 }
+        process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
+        process.standardOutput = FileHandle(forWritingAtPath: output)
+        process.standardError = FileHandle(forWritingAtPath: output)
+        try process.run()
+        var sawSmallWhileRunning = false
+        while process.isRunning && !sawSmallWhileRunning {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            sawSmallWhileRunning = text.contains("pulled \(small) linux/amd64") && process.isRunning
+            if !sawSmallWhileRunning { usleep(20_000) }  // polls without giving the thread up
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+        #expect(sawSmallWhileRunning)
+    }
+}
