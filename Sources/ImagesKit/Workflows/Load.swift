@@ -23,7 +23,8 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     /// `sha256:` and the config digest, as the classic store names images.
     public var imageID: String
     public var status: Status
-    /// Compressed bytes sent to the daemon (0 when present).
+    /// Compressed bytes of the image's blobs offered to the daemon (0 when present); a daemon
+    /// pulling from the cache skips the layers it already has.
     public var sentBytes: Int64
     /// How the image went into the daemon; nil when it was present.
     public var method: LoadMethod?
@@ -155,8 +156,11 @@ extension LoadWorkflow {
                     group.addTask {
                         let outcome = await Result {
                             try await engine.pull(loopbackName)
-                            try await engine.tag(loopbackName, as: tag)
-                            _ = try await engine.removeImage(loopbackName)
+                            let tagged = await Result { try await engine.tag(loopbackName, as: tag) }
+                            // The loopback name goes whether the tag took or not (then the image
+                            // goes with it, and the caller sends it in a tar): none is left behind.
+                            _ = try? await engine.removeImage(loopbackName)
+                            try tagged.get()
                         }
                         return (image.manifest.digest, outcome)
                     }
