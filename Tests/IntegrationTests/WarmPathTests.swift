@@ -45,16 +45,12 @@ import Testing
         let afterCold = try proxy.requests()
         #expect(afterCold > 0)
 
-        let start = ContinuousClock.now
         let warm = try images(["pull", "--locked"], in: project)
-        let elapsed = ContinuousClock.now - start
         #expect(warm.status == 0)
         #expect(try proxy.requests() == afterCold)
         let offline = try images(["pull", "--locked", "--offline"], in: project)
         #expect(offline.status == 0)
         #expect(try proxy.requests() == afterCold)
-        // Not a timing test: a warm run that took seconds would mean it waited on something.
-        #expect(elapsed < .seconds(10))
     }
 
     @Test func offlineWithoutTheCacheNamesWhatIsMissing() throws {
