@@ -169,7 +169,7 @@ public struct PruneWorkflow: Sendable {
         let declaredIDs = declaredImageIDs()
         let declaredTags = Set(declared.compactMap(\.reference.dockerTag))
         let metadata = (try? store.metadata()) ?? CacheMetadata()
-        let users = Dictionary(grouping: try await engine.containers(), by: \.imageID)
+        let containersByImage = Dictionary(grouping: try await engine.containers(), by: \.imageID)
         let usage = try await engine.diskUsage()
         var kept: [PrunedImage] = []
         var candidates: [(image: PrunedImage, summary: EngineImageSummary)] = []
@@ -179,7 +179,7 @@ public struct PruneWorkflow: Sendable {
                 id: summary.id, size: summary.size)
             if summary.tags.contains(where: declaredTags.contains) || declaredIDs.contains(summary.id) {
                 image.kept = .declared
-            } else if let containers = users[summary.id] {
+            } else if let containers = containersByImage[summary.id] {
                 image.kept = .inUse(containers: containers.map(\.displayName))
             } else {
                 let canonical = summary.tags.compactMap { try? Reference(parsing: $0).description }
@@ -200,9 +200,9 @@ public struct PruneWorkflow: Sendable {
         var removed: [PrunedImage] = []
         for (image, summary) in candidates {
             var image = image
-            let users = try await engine.containers().filter { $0.imageID == summary.id }
-            if !users.isEmpty {
-                image.kept = .inUse(containers: users.map(\.displayName))
+            let usersNow = try await engine.containers().filter { $0.imageID == summary.id }
+            if !usersNow.isEmpty {
+                image.kept = .inUse(containers: usersNow.map(\.displayName))
                 kept.append(image)
                 continue
             }
