@@ -56,7 +56,9 @@ let package = Package(
         .target(
             name: "DockerEngineClient",
             dependencies: [
+                "OCIModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -11,6 +11,35 @@ import Testing
         #expect(DockerEngineClient.compare("2.0", "1.99") > 0)
     }
 
+    @Test func chainIDsFollowTheImageSpec() {
+        let (a, b, c) = (
+            "sha256:" + String(repeating: "a", count: 64), "sha256:" + String(repeating: "b", count: 64),
+            "sha256:" + String(repeating: "c", count: 64)
+        )
+        // Computed with Python's hashlib: sha256("<chain below> <diff ID>").
+        #expect(
+            DockerEngineClient.chainIDs([a, b, c]) == [
+                a, "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c",
+                "sha256:c1377126441fb2f5ec2c21ae2a60255331d639e830f0ee1b40a36e52d4c40588",
+            ])
+        #expect(DockerEngineClient.chainIDs([]) == [])
+    }
+
+    @Test(
+        arguments: [
+            // History sizes oldest first, layer count, the config's empty_layer flags → layer sizes.
+            ([100, 0, 5], 2, nil, [100, 5]),  // an empty entry between two layers
+            ([0, 5, 0], 2, nil, [5, 0]),  // a layer of no bytes: the latest candidate is taken
+            ([0, 5, 0], 2, [false, false, true], [0, 5]),  // the config says which
+            ([0, 0], 2, nil, [0, 0]),
+            ([7], 0, nil, nil),  // more sized entries than layers
+            ([], 1, nil, nil),  // no history
+            ([3, 4], 2, [false], [3, 4]),  // flags that do not match the history are ignored
+        ] as [([Int64], Int, [Bool]?, [Int64]?)])
+    func layerSizesFromHistory(sizes: [Int64], layers: Int, emptyLayers: [Bool]?, expected: [Int64]?) {
+        #expect(DockerEngineClient.layerSizes(historySizes: sizes, layerCount: layers, emptyLayers: emptyLayers) == expected)
+    }
+
     @Test func dockerHostForms() throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { try? http.syncShutdown() }

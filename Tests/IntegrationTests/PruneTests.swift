@@ -168,12 +168,15 @@ extension PruneTests {
     @Test func theDaemonKeepsDeclaredInUseAndKeptImagesAndLosesTheRest() async throws {
         let repository = TestServices.uniqueRepository("prune")
         let host = services.isolatedDockerHost
+        func load(_ references: [String]) async throws {
+            let project = try Project(images: references)
+            _ = try await project.withWorkspace { try await $0.pull() }
+            _ = try await project.withWorkspace(environment: ["DOCKER_HOST": host]) { try await $0.load() }
+        }
         func loaded(_ name: String) async throws -> String {
             _ = try services.pushHandMadeImage("messy", to: "\(repository)/\(name):1")
             let reference = "\(services.registry)/\(repository)/\(name):1"
-            let project = try Project(images: [reference])
-            _ = try await project.withWorkspace { try await $0.pull() }
-            _ = try await project.withWorkspace(environment: ["DOCKER_HOST": host]) { try await $0.load() }
+            try await load([reference])
             return reference
         }
         let declared = try await loaded("declared")
@@ -182,6 +185,10 @@ extension PruneTests {
         let kept = try await loaded("kept")
         // A dangling image: its tag moves to another image.
         let moving = try await loaded("moving")
+        // Two undeclared images on a base layer only they have: it goes with them, and counts once.
+        try services.pushHandMadeSiblings(to: ["\(repository)/sibling-a:1", "\(repository)/sibling-b:1"])
+        let siblings = ["sibling-a", "sibling-b"].map { "\(services.registry)/\(repository)/\($0):1" }
+        try await load(siblings)
         let danglingID = try services.docker(["image", "inspect", "--format", "{{.Id}}", moving], host: host).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try services.docker(["tag", undeclared, moving], host: host)
@@ -213,7 +220,8 @@ extension PruneTests {
         func mine(_ images: [PrunedImage]) -> [PrunedImage] {
             images.filter { $0.name.contains(repository) || $0.id == danglingID }
         }
-        #expect(Set(mine(plan.removed).map(\.id)) == Set([try imageID(undeclared, host), danglingID]))
+        let siblingIDs = try siblings.map { try imageID($0, host) }
+        #expect(Set(mine(plan.removed).map(\.id)) == Set([try imageID(undeclared, host), danglingID] + siblingIDs))
         let reasons = Dictionary(mine(plan.kept).map { ($0.name, $0.kept) }, uniquingKeysWith: { a, _ in a })
         #expect(reasons[declared] == .declared)
         #expect(reasons[kept] == .keepPattern("*/\(repository)/kept:*"))
@@ -236,8 +244,9 @@ extension PruneTests {
         let after = try services.dockerAPI("/system/df", host: host) as! [String: Any]
         #expect(
             done.reclaimedBytes == (before["LayersSize"] as! NSNumber).int64Value - (after["LayersSize"] as! NSNumber).int64Value)
+        #expect(done.reclaimedBytes == plan.reclaimedBytes)
         #expect(done.reclaimedBytes > 0)
-        for gone in [undeclared, danglingID] {
+        for gone in [undeclared, danglingID] + siblings {
             #expect(try services.docker(["image", "inspect", gone], host: host, check: false).status == 1)
         }
         for stays in [declared, kept, stopped, running] {

@@ -84,10 +84,27 @@ struct TestServices {
         let layout = FileManager.default.temporaryDirectory.appendingPathComponent("layout-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: layout) }
         let output = try run("python3", [scripts + "/testservices/layer_image.py", layout, "image", kind]).stdout
+        try pushFromLayout(layout, "image", to: repositoryAndTag)
+        return try JSONDecoder().decode(HandMadeLayer.self, from: Data(output.utf8))
+    }
+
+    /// Pushes images with a hand-made layer each on one hand-made base layer that only they
+    /// have, so they share it with each other and with nothing else.
+    func pushHandMadeSiblings(to repositoriesAndTags: [String]) throws {
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("layout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: layout) }
+        let script = scripts + "/testservices/layer_image.py"
+        try run("python3", [script, layout, "base", "messy"])
+        for (index, target) in repositoriesAndTags.enumerated() {
+            try run("python3", [script, layout, "sibling\(index)", "messy", "base"])
+            try pushFromLayout(layout, "sibling\(index)", to: target)
+        }
+    }
+
+    private func pushFromLayout(_ layout: String, _ name: String, to repositoryAndTag: String) throws {
         try run(
             "skopeo",
-            ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):image", "docker://\(registry)/\(repositoryAndTag)"])
-        return try JSONDecoder().decode(HandMadeLayer.self, from: Data(output.utf8))
+            ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):\(name)", "docker://\(registry)/\(repositoryAndTag)"])
     }
 
     /// A GET on the test daemon's API (or another's), decoded as JSON.

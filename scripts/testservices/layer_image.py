@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a one-layer OCI image with a hand-made layer into an OCI layout, for the size tests.
 
-    layer_image.py LAYOUT NAME KIND
+    layer_image.py LAYOUT NAME KIND [BASE]
 
 KIND:
   messy         a gzip layer of regular files, a directory, a symlink, a hard link (counted once),
@@ -11,11 +11,15 @@ KIND:
   zstd          the tar compressed with zstd (media type ...layer.v1.tar+zstd)
   wrong-diffid  a gzip layer whose config diff_id is the hash of other content
 
+With BASE, the name of an image already in LAYOUT, the new image has BASE's layers and its own
+on top: images made on one BASE share its layers.
+
 Prints JSON: the layer's expected sizes {"tar", "unpacked", "entries", "compressed"}.
 """
 import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
 layout, name, kind = sys.argv[1:4]
+base_name = sys.argv[4] if len(sys.argv) > 4 else None
 
 
 def make_tar(end_blocks=True):
@@ -79,12 +83,28 @@ def put(data):
     return {"digest": "sha256:" + digest, "size": len(data)}
 
 
+def read(digest):
+    with open(os.path.join(layout, "blobs", *digest.split(":")), "rb") as f:
+        return json.load(f)
+
+
+index_path = os.path.join(layout, "index.json")
+index = json.load(open(index_path)) if os.path.exists(index_path) else {"schemaVersion": 2, "manifests": []}
+base_layers, base_diff_ids, base_history = [], [], []
+if base_name:
+    base = next(m for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == base_name)
+    base_manifest = read(base["digest"])
+    base_config = read(base_manifest["config"]["digest"])
+    base_layers = base_manifest["layers"]
+    base_diff_ids = base_config["rootfs"]["diff_ids"]
+    base_history = base_config["history"]
+
 layer = put(blob)
 config = put(json.dumps({
     "architecture": "amd64", "os": "linux",
     "config": {"Cmd": ["/bin/sh"]},
-    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
-    "history": [
+    "rootfs": {"type": "layers", "diff_ids": base_diff_ids + ["sha256:" + diff_id]},
+    "history": base_history + [
         {"created_by": "/bin/sh -c #(nop)  LABEL kind=" + kind, "empty_layer": True},
         {"created_by": "/bin/sh -c make-layer " + kind},
     ],
@@ -92,12 +112,10 @@ config = put(json.dumps({
 manifest = put(json.dumps({
     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
     "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
-    "layers": [{"mediaType": media_type, **layer}],
+    "layers": base_layers + [{"mediaType": media_type, **layer}],
 }).encode())
 with open(os.path.join(layout, "oci-layout"), "w") as f:
     f.write('{"imageLayoutVersion":"1.0.0"}')
-index_path = os.path.join(layout, "index.json")
-index = json.load(open(index_path)) if os.path.exists(index_path) else {"schemaVersion": 2, "manifests": []}
 index["manifests"] = [m for m in index["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != name]
 index["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest,
                            "annotations": {"org.opencontainers.image.ref.name": name}})

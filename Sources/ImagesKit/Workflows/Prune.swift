@@ -162,8 +162,7 @@ public struct PruneWorkflow: Sendable {
     /// daemon reports keeps the image; nothing is ever forced.
     ///
     /// `reclaimedBytes`: in a real run, what left the daemon's disk (its layers' total before and
-    /// after); in a dry run, the candidates' unique sizes (`docker system df -v`), which leaves
-    /// out layers that only candidates share.
+    /// after); in a dry run, what will: see ``reclaimableBytes(removing:of:engine:usage:)``.
     public func pruneEngine(dryRun: Bool) async throws -> PruneReport {
         guard let engine else { return PruneReport(target: .engine, dryRun: dryRun, removed: [], kept: [], reclaimedBytes: 0) }
         let declaredIDs = declaredImageIDs()
@@ -173,7 +172,8 @@ public struct PruneWorkflow: Sendable {
         let usage = try await engine.diskUsage()
         var kept: [PrunedImage] = []
         var candidates: [(image: PrunedImage, summary: EngineImageSummary)] = []
-        for summary in try await engine.images().sorted(by: { ($0.tags.first ?? $0.id) < ($1.tags.first ?? $1.id) }) {
+        let summaries = try await engine.images()
+        for summary in summaries.sorted(by: { ($0.tags.first ?? $0.id) < ($1.tags.first ?? $1.id) }) {
             var image = PrunedImage(
                 name: summary.tags.first ?? String(summary.id.dropFirst("sha256:".count).prefix(12)), platform: nil,
                 id: summary.id, size: summary.size)
@@ -192,9 +192,8 @@ public struct PruneWorkflow: Sendable {
             if image.kept == nil { candidates.append((image, summary)) } else { kept.append(image) }
         }
         if dryRun {
-            let unique = Dictionary(
-                usage.images.map { ($0.id, $0.size - $0.sharedSize) }, uniquingKeysWith: { first, _ in first })
-            let bytes = candidates.reduce(0) { $0 + max(0, unique[$1.summary.id] ?? 0) }
+            let bytes = try await reclaimableBytes(
+                removing: Set(candidates.map(\.summary.id)), of: summaries, engine: engine, usage: usage)
             return PruneReport(target: .engine, dryRun: true, removed: candidates.map(\.image), kept: kept, reclaimedBytes: bytes)
         }
         var removed: [PrunedImage] = []
@@ -219,6 +218,42 @@ public struct PruneWorkflow: Sendable {
         return PruneReport(
             target: .engine, dryRun: false, removed: removed, kept: kept,
             reclaimedBytes: max(0, usage.layersSize - after.layersSize))
+    }
+
+    /// The bytes the daemon frees when it removes these images: every layer that no other image
+    /// holds, once (two candidates may share layers no kept image has). A candidate whose
+    /// history does not account for its layers counts its own unique size instead (what
+    /// `docker system df -v` shows), which leaves out what it shares with other candidates.
+    private func reclaimableBytes(
+        removing candidates: Set<String>, of images: [EngineImageSummary], engine: DockerEngineClient,
+        usage: EngineDiskUsage
+    ) async throws -> Int64 {
+        var held: Set<String> = []
+        var freed: [String: Int64] = [:]
+        var unaccounted: Int64 = 0
+        for image in images {
+            guard let layers = try await engine.layers(of: image.id, emptyLayers: cachedEmptyLayers(image.id)) else { continue }
+            guard candidates.contains(image.id) else {
+                held.formUnion(layers.map(\.chainID))
+                continue
+            }
+            if layers.contains(where: { $0.size == nil }) {
+                let unique = usage.images.first { $0.id == image.id }.map { $0.size - $0.sharedSize }
+                unaccounted += max(0, unique ?? 0)
+                continue
+            }
+            for layer in layers { freed[layer.chainID] = layer.size }
+        }
+        return freed.filter { !held.contains($0.key) }.values.reduce(unaccounted, +)
+    }
+
+    /// Which history entries of an image's config made no layer, when the cache has the config
+    /// (a daemon image's ID is its config digest).
+    private func cachedEmptyLayers(_ imageID: String) -> [Bool]? {
+        guard let digest = try? Digest(parsing: imageID), let bytes = try? store.readBlob(digest),
+            let config = try? JSONDecoder().decode(ImageConfig.self, from: Data(bytes)), let history = config.history
+        else { return nil }
+        return history.map { $0.emptyLayer ?? false }
     }
 
     /// Why an image with these names, last used (or else created) then, stays; nil when it may go.
