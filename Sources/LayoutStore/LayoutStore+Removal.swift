@@ -47,16 +47,18 @@ extension LayoutStore {
     /// and metadata as they are).
     /// - Parameters:
     ///   - dryRun: change nothing; return what would be removed and freed.
-    ///   - choose: given the index's entries and the metadata, the entries to remove.
+    ///   - choose: given the index's entries and the metadata (or why it cannot be read), the
+    ///     entries to remove.
     /// - Returns: the entries removed and what the blobs freed (would free) came to.
     public func prune(
-        dryRun: Bool, choosing choose: (_ entries: [Descriptor], _ metadata: CacheMetadata) throws -> [Descriptor]
+        dryRun: Bool,
+        choosing choose: (_ entries: [Descriptor], _ metadata: Result<CacheMetadata, any Error>) throws -> [Descriptor]
     ) async throws -> (removed: [Descriptor], freed: Collection) {
         try await collectionLock.withLock {
             try await lock.withLock {
                 var index = try self.index()
-                var metadata = (try? self.metadata()) ?? CacheMetadata()
-                let chosen = Set(try choose(index.manifests, metadata))
+                let record = Result { try self.metadata() }
+                let chosen = Set(try choose(index.manifests, record))
                 let removed = index.manifests.filter(chosen.contains)
                 index.manifests.removeAll(where: chosen.contains)
                 let unneeded = try unneededBlobs(keeping: index.manifests)
@@ -64,6 +66,7 @@ extension LayoutStore {
                     return (removed, unneeded.reduce(Collection(blobs: 0, bytes: 0)) { $0.adding($1.size) })
                 }
                 if !removed.isEmpty {
+                    var metadata = (try? record.get()) ?? CacheMetadata()
                     try writeAtomically(Self.encode(index), to: indexPath)
                     for entry in removed {
                         if let name = entry.annotations?[Self.refNameAnnotation], let platform = entry.platform {

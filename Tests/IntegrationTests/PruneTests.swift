@@ -90,6 +90,32 @@ import Testing
         #expect(dryText.stdout.contains(#""dryRun" : true"#))
     }
 
+    @Test func aCorruptRecordOfUseKeepsEveryUndeclaredImageAndSaysWhy() throws {
+        let (mine, theirs, theirImage, cache) = try sharedCache()
+        let path = cache + "/.swift-images/metadata.json"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
+        let before = try blobBytes(cache)
+
+        let (_, dry) = try prune(["--grace", "0", "--dry-run"], in: mine, cache: cache)
+        let (text, real) = try prune(["--grace", "0"], in: mine, cache: cache)
+        for report in [dry, real] {
+            #expect(report.removed.isEmpty)
+            let theirs = try #require(report.kept.first { $0.name == (try Reference(parsing: theirImage).description) })
+            guard case .useUnknown(let reason) = theirs.kept else {
+                Issue.record("kept for \(String(describing: theirs.kept))")
+                continue
+            }
+            #expect(reason.contains(path))
+        }
+        #expect(text.stdout.contains(#""kind" : "useUnknown""#))
+        #expect(try blobBytes(cache) == before)
+        // A pull starts a new record, and prune goes by it again.
+        #expect(try images(["pull", "--quiet"], in: theirs, environment: ["SWIFT_IMAGES_CACHE": cache]).status == 0)
+        let (_, afterPull) = try prune(["--grace", "1h", "--dry-run"], in: mine, cache: cache)
+        #expect(afterPull.kept.contains { if case .recentlyUsed = $0.kept { true } else { false } })
+    }
+
     @Test func keepPatternsFromTheManifestAndTheCommandLine() throws {
         let (mine, _, theirImage, cache) = try sharedCache()
         let repository = theirImage.split(separator: "/").dropFirst().dropLast().joined(separator: "/")

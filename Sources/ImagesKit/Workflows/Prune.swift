@@ -9,7 +9,8 @@ import OCIModel
 
 /// Why prune left an image alone. In JSON: `{"kind": "declared"}`, `{"kind": "inUse",
 /// "containers": […]}`, `{"kind": "keepPattern", "pattern": "…"}`, `{"kind": "recentlyUsed",
-/// "lastUsed": date}`, `{"kind": "recentlyCreated", "created": date}`.
+/// "lastUsed": date}`, `{"kind": "recentlyCreated", "created": date}`, `{"kind": "useUnknown",
+/// "reason": "…"}`.
 public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
     /// This manifest declares it.
     case declared
@@ -21,6 +22,9 @@ public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
     case recentlyUsed(Date)
     /// A daemon image this tool has no record of, built within the grace period.
     case recentlyCreated(Date)
+    /// The record of when images were used cannot be read (the reason says why): when in
+    /// doubt, keep.
+    case useUnknown(String)
 
     public var description: String {
         switch self {
@@ -29,11 +33,12 @@ public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
         case let .keepPattern(pattern): "matches keep pattern \(pattern)"
         case let .recentlyUsed(date): "used \(Self.age(of: date)) ago"
         case let .recentlyCreated(date): "created \(Self.age(of: date)) ago"
+        case let .useUnknown(reason): "last use unknown: \(reason)"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, containers, pattern, lastUsed, created
+        case kind, containers, pattern, lastUsed, created, reason
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -53,6 +58,9 @@ public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
         case let .recentlyCreated(date):
             try container.encode("recentlyCreated", forKey: .kind)
             try container.encode(date, forKey: .created)
+        case let .useUnknown(reason):
+            try container.encode("useUnknown", forKey: .kind)
+            try container.encode(reason, forKey: .reason)
         }
     }
 
@@ -64,6 +72,7 @@ public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
         case "keepPattern": self = .keepPattern(try container.decode(String.self, forKey: .pattern))
         case "recentlyUsed": self = .recentlyUsed(try container.decode(Date.self, forKey: .lastUsed))
         case "recentlyCreated": self = .recentlyCreated(try container.decode(Date.self, forKey: .created))
+        case "useUnknown": self = .useUnknown(try container.decode(String.self, forKey: .reason))
         case let kind:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown kind '\(kind)'")
         }
@@ -135,14 +144,15 @@ public struct PruneWorkflow: Sendable {
     public func pruneCache(dryRun: Bool) async throws -> PruneReport {
         var kept: [PrunedImage] = []
         var removed: [PrunedImage] = []
-        let (_, freed) = try await store.prune(dryRun: dryRun) { entries, metadata in
+        let (_, freed) = try await store.prune(dryRun: dryRun) { entries, record in
+            let metadata = (try? record.get()) ?? CacheMetadata()
             var chosen: [Descriptor] = []
             for entry in entries {
                 guard let name = entry.annotations?[LayoutStore.refNameAnnotation] else { continue }
                 let platform = entry.platform?.description
                 var image = PrunedImage(name: name, platform: platform, id: entry.digest.description, size: size(of: entry))
                 let lastUsed = metadata.images[name + " " + (platform ?? "")]?.lastUsed ?? store.blobDate(entry.digest)
-                image.kept = reason(toKeep: [name], lastUsed: lastUsed)
+                image.kept = reason(toKeep: [name], lastUsed: lastUsed, record: record)
                 if image.kept == nil {
                     chosen.append(entry)
                     removed.append(image)
@@ -167,7 +177,8 @@ public struct PruneWorkflow: Sendable {
         guard let engine else { return PruneReport(target: .engine, dryRun: dryRun, removed: [], kept: [], reclaimedBytes: 0) }
         let declaredIDs = declaredImageIDs()
         let declaredTags = Set(declared.compactMap(\.reference.dockerTag))
-        let metadata = (try? store.metadata()) ?? CacheMetadata()
+        let record = Result { try store.metadata() }
+        let metadata = (try? record.get()) ?? CacheMetadata()
         let containersByImage = Dictionary(grouping: try await engine.containers(), by: \.imageID)
         let usage = try await engine.diskUsage()
         var kept: [PrunedImage] = []
@@ -186,7 +197,7 @@ public struct PruneWorkflow: Sendable {
                 let recorded = metadata.images.filter { key, _ in canonical.contains { key.hasPrefix($0 + " ") } }
                     .map(\.value.lastUsed).max()
                 image.kept = reason(
-                    toKeep: summary.tags + canonical, lastUsed: recorded,
+                    toKeep: summary.tags + canonical, lastUsed: recorded, record: record,
                     created: Date(timeIntervalSince1970: TimeInterval(summary.created)))
             }
             if image.kept == nil { candidates.append((image, summary)) } else { kept.append(image) }
@@ -257,7 +268,12 @@ public struct PruneWorkflow: Sendable {
     }
 
     /// Why an image with these names, last used (or else created) then, stays; nil when it may go.
-    func reason(toKeep names: [String], lastUsed: Date?, created: Date? = nil) -> KeepReason? {
+    /// When the record of use cannot be read, an image neither declared nor kept by a pattern
+    /// stays for that reason.
+    func reason(
+        toKeep names: [String], lastUsed: Date?, record: Result<CacheMetadata, any Error> = .success(CacheMetadata()),
+        created: Date? = nil
+    ) -> KeepReason? {
         let references = names.compactMap { try? Reference(parsing: $0) }
         if declared.contains(where: { image in references.contains(image.reference) }) { return .declared }
         for pattern in settings.keep
@@ -267,6 +283,9 @@ public struct PruneWorkflow: Sendable {
             })
         {
             return .keepPattern(pattern)
+        }
+        if case .failure(let error) = record {
+            return .useUnknown("\(error); the next pull or load starts a new record")
         }
         if let lastUsed {
             return now.timeIntervalSince(lastUsed) < settings.grace ? .recentlyUsed(lastUsed) : nil
