@@ -101,7 +101,10 @@ let package = Package(
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
         .testTarget(
             name: "RegistryClientTests",
-            dependencies: ["RegistryClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "RegistryClient", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "LayoutStoreTests",

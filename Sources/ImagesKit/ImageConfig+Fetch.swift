@@ -20,13 +20,19 @@ extension ImageConfig {
         var bytes = ByteBuffer()
         if let store {
             try await store.ingest(descriptor) { ingest in
-                try await registry.fetchBlob(descriptor, from: reference) { chunk in
+                try await registry.fetchBlob(
+                    descriptor, from: reference,
+                    restart: {
+                        bytes.clear()
+                        try await ingest.restart()
+                    }
+                ) { chunk in
                     bytes.writeImmutableBuffer(chunk)
                     try await ingest.write(chunk)
                 }
             }
         } else {
-            try await registry.fetchBlob(descriptor, from: reference) { chunk in
+            try await registry.fetchBlob(descriptor, from: reference, restart: { bytes.clear() }) { chunk in
                 guard bytes.readableBytes + chunk.readableBytes <= descriptor.size else {
                     throw LayoutError.sizeMismatch(
                         digest: descriptor.digest, expected: descriptor.size,

@@ -18,6 +18,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     case noSuchImage(String, cache: String, engineToo: Bool)
     /// A config blob too large to be a config.
     case configTooLarge(reference: String, size: Int64)
+    /// An environment variable this tool reads, set to a value it cannot use.
+    case invalidEnvironment(name: String, value: String, expected: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
             "no image \(argument) in the cache at \(cache)\(engineToo ? " nor in the Docker daemon" : "")"
         case let .configTooLarge(reference, size):
             "the config of \(reference) is \(size) bytes; refusing it"
+        case let .invalidEnvironment(name, value, expected):
+            "\(name)=\(value) is not valid: expected \(expected)"
         }
     }
 }

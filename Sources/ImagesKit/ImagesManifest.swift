@@ -86,7 +86,9 @@ public struct ImagesManifest: Sendable, Equatable {
             path: path,
             platforms: defaults,
             images: images,
-            registries: (file.registries ?? [:]).mapValues { RegistrySettings(insecure: $0.insecure ?? false) },
+            registries: (file.registries ?? [:]).mapValues {
+                RegistrySettings(insecure: $0.insecure ?? false, credentialVariables: $0.credentialVariables)
+            },
             totalBudget: file.budgets?.total,
             prune: file.prune ?? PruneSettings()
         )
@@ -251,14 +253,40 @@ private struct ImageEntry: Decodable {
 
 private struct RegistryEntry: Decodable {
     var insecure: Bool?
+    var credentialVariables: EnvironmentCredentials.Variables?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case insecure
+        case insecure, usernameEnv, passwordEnv, tokenEnv
     }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         insecure = try container.decodeIfPresent(Bool.self, forKey: .insecure)
+        func variable(_ key: CodingKeys) throws -> String? {
+            guard let name = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+            // The value is never quoted: it might be the secret written here by mistake.
+            guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container,
+                    debugDescription: "must name an environment variable (letters, digits and _), never hold the secret itself")
+            }
+            return name
+        }
+        switch (try variable(.usernameEnv), try variable(.passwordEnv), try variable(.tokenEnv)) {
+        case (nil, nil, nil):
+            credentialVariables = nil
+        case let (username?, password?, nil):
+            credentialVariables = .usernameAndPassword(username: username, password: password)
+        case let (nil, nil, token?):
+            credentialVariables = .identityToken(token)
+        case (_, _, .some):
+            throw DecodingError.dataCorruptedError(
+                forKey: .tokenEnv, in: container,
+                debugDescription: "give either tokenEnv or usernameEnv and passwordEnv, not both")
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .passwordEnv, in: container, debugDescription: "usernameEnv and passwordEnv go together")
+        }
     }
 }

@@ -40,18 +40,34 @@ public final class Workspace: Sendable {
             manifest = nil
         }
         store = try LayoutStore(root: cachePath ?? LayoutStore.defaultRoot(environment: environment))
-        http = RegistryClient.makeHTTPClient(connectionsPerHost: jobs)
+        http = RegistryClient.makeHTTPClient(
+            connectionsPerHost: jobs, readTimeout: try Self.readTimeout(environment: environment))
         do {
             registry = RegistryClient(
                 httpClient: http,
                 registries: manifest?.registries ?? [:],
-                credentials: try DockerConfigCredentials(environment: environment),
+                credentials: CredentialChain([
+                    EnvironmentCredentials(
+                        (manifest?.registries ?? [:]).compactMapValues(\.credentialVariables), environment: environment),
+                    try DockerConfigCredentials(environment: environment),
+                ]),
                 logger: logger
             )
         } catch {
             try? http.syncShutdown()
             throw error
         }
+    }
+
+    /// `SWIFT_IMAGES_READ_TIMEOUT`: seconds a registry may send nothing before a request counts
+    /// as broken (and a download resumes); 60 when unset.
+    static func readTimeout(environment: [String: String]) throws -> Duration {
+        guard let value = environment["SWIFT_IMAGES_READ_TIMEOUT"], !value.isEmpty else { return .seconds(60) }
+        guard let seconds = Double(value), seconds > 0, seconds <= 86400 else {
+            throw ImagesError.invalidEnvironment(
+                name: "SWIFT_IMAGES_READ_TIMEOUT", value: value, expected: "a number of seconds, such as 60 or 2.5")
+        }
+        return .milliseconds(Int(seconds * 1000))
     }
 
     /// Closes the HTTP client.
@@ -190,6 +206,12 @@ public final class Workspace: Sendable {
         let manifest = try requiredManifest
         guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "cache-key") }
         return lock.cacheKey
+    }
+
+    /// `images verify`: re-hashes the cache; with `repair`, removes what is bad so that the next
+    /// pull fetches it again.
+    public func verify(repair: Bool) async throws -> VerifyReport {
+        try await store.verify(repair: repair)
     }
 
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.

@@ -39,6 +39,15 @@ public final class BlobIngest {
         received = total
     }
 
+    /// Forgets every byte written so far, for a download that starts again from its first byte.
+    public func restart() async throws {
+        try await writer.flush()
+        try await handle.resize(to: .bytes(0))
+        writer = handle.bufferedWriter(capacity: .kibibytes(256))
+        hasher = SHA256()
+        received = 0
+    }
+
     fileprivate func finish() async throws -> Digest {
         try await writer.flush()
         try await handle.close(makeChangesVisible: true)

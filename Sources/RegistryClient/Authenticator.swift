@@ -17,24 +17,24 @@ actor Authenticator {
         var expires: ContinuousClock.Instant
     }
 
-    private let http: HTTPClient
+    private let transport: Transport
     private let credentials: any CredentialProvider
-    private let requests: RequestCounter
     private let logger: Logger
     private var challenges: [String: AuthChallenge] = [:]
     private var tokens: [TokenKey: Token] = [:]
     private var pending: [TokenKey: Task<Token, any Error>] = [:]
 
-    init(http: HTTPClient, credentials: any CredentialProvider, requests: RequestCounter, logger: Logger) {
-        self.http = http
+    init(transport: Transport, credentials: any CredentialProvider, logger: Logger) {
+        self.transport = transport
         self.credentials = credentials
-        self.requests = requests
         self.logger = logger
     }
 
     /// The `Authorization` value to send before any 401: a cached token, Basic credentials
     /// for a Basic registry, or nil when the registry has not asked for anything yet.
-    func authorization(registry: String, scope: String) async throws -> String? {
+    /// - Parameter allowPlainHTTP: whether a token realm may be plain HTTP (a loopback or
+    ///   insecure registry).
+    func authorization(registry: String, scope: String, allowPlainHTTP: Bool) async throws -> String? {
         guard let challenge = challenges[registry] else { return nil }
         switch challenge.scheme {
         case "basic":
@@ -42,7 +42,7 @@ actor Authenticator {
         case "bearer":
             let key = TokenKey(registry: registry, scope: scope)
             if let token = tokens[key], token.expires > .now { return "Bearer " + token.value }
-            return try await "Bearer " + token(for: key, challenge: challenge, allowPlainHTTP: true).value
+            return try await "Bearer " + token(for: key, challenge: challenge, allowPlainHTTP: allowPlainHTTP).value
         default:
             return nil
         }
@@ -57,12 +57,12 @@ actor Authenticator {
         challenges[registry] = challenge
         switch challenge.scheme {
         case "basic":
-            guard let credentials = try credentials.credentials(for: registry) else {
+            guard let basic = try credentials.credentials(for: registry)?.basicAuthorization else {
                 throw RegistryError.credentialsRequired(registry: registry, scheme: "Basic")
             }
-            return credentials.basicAuthorization
+            return basic
         case "bearer":
-            let key = TokenKey(registry: registry, scope: scope)
+            let key = TokenKey(registry: registry, scope: Self.scope(scope, widenedBy: challenge))
             if let token = tokens[key], token.expires > .now, "Bearer " + token.value != rejected {
                 return "Bearer " + token.value
             }
@@ -71,6 +71,14 @@ actor Authenticator {
         default:
             throw RegistryError.credentialsRequired(registry: registry, scheme: challenge.scheme)
         }
+    }
+
+    /// The scope to ask a token for: ours, and when the registry answered `insufficient_scope`,
+    /// what its challenge names besides (the scope the request needs).
+    static func scope(_ scope: String, widenedBy challenge: AuthChallenge) -> String {
+        guard challenge.parameters["error"] == "insufficient_scope" else { return scope }
+        let scopes = Set((scope + " " + (challenge.scope ?? "")).split(separator: " ").map(String.init))
+        return scopes.sorted().joined(separator: " ")
     }
 
     private func token(for key: TokenKey, challenge: AuthChallenge, allowPlainHTTP: Bool) async throws -> Token {
@@ -93,26 +101,40 @@ actor Authenticator {
         if components.scheme == "http", !allowPlainHTTP {
             throw RegistryError.insecureRealm(registry: key.registry, realm: realm)
         }
-        var query = components.queryItems ?? []
-        if let service = challenge.service { query.append(URLQueryItem(name: "service", value: service)) }
-        query.append(URLQueryItem(name: "scope", value: key.scope))
-        components.queryItems = query
-        guard let url = components.string else {
-            throw RegistryError.tokenRequestFailed(
-                registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
+        let scopes = key.scope.split(separator: " ").map { URLQueryItem(name: "scope", value: String($0)) }
+        let service = challenge.service.map { [URLQueryItem(name: "service", value: $0)] } ?? []
+        let credentials = try credentials.credentials(for: key.registry)
+        var request: HTTPClientRequest
+        if let identityToken = credentials?.identityToken {
+            // OAuth2: the identity token is a refresh token, exchanged with a form POST.
+            guard let url = components.string else {
+                throw RegistryError.tokenRequestFailed(
+                    registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
+            }
+            var form = URLComponents()
+            form.queryItems =
+                [
+                    URLQueryItem(name: "grant_type", value: "refresh_token"),
+                    URLQueryItem(name: "client_id", value: "swift-images"),
+                    URLQueryItem(name: "refresh_token", value: identityToken),
+                ] + service + [URLQueryItem(name: "scope", value: key.scope)]
+            request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            // URLComponents leaves `+` alone, which a form decodes as a space.
+            let body = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+            request.body = .bytes(ByteBuffer(string: body))
+        } else {
+            components.queryItems = (components.queryItems ?? []) + service + scopes
+            guard let url = components.string else {
+                throw RegistryError.tokenRequestFailed(
+                    registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
+            }
+            request = HTTPClientRequest(url: url)
+            if let basic = credentials?.basicAuthorization { request.headers.add(name: "Authorization", value: basic) }
         }
-        var request = HTTPClientRequest(url: url)
-        if let credentials = try credentials.credentials(for: key.registry) {
-            request.headers.add(name: "Authorization", value: credentials.basicAuthorization)
-        }
-        requests.increment()
-        logger.debug("GET \(realm) (token for \(key.scope))")
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(60))
-        } catch {
-            throw RegistryError.unreachable(registry: key.registry, url: realm, reason: describe(error))
-        }
+        logger.debug("token for \(key.scope) from \(realm)")
+        let response = try await transport.execute(request, registry: key.registry)
         guard response.status == .ok else {
             let message = await RegistryClient.errorMessage(of: response)
             if response.status == .unauthorized || response.status == .forbidden {

@@ -10,22 +10,75 @@ extension RegistryClient {
     /// Streams a blob to `consume`, chunk by chunk as it arrives, so that no blob is ever held
     /// whole in memory. The consumer verifies size and digest (see `LayoutStore.BlobIngest`).
     ///
+    /// A download that breaks off (reset, truncated, stalled past the read timeout) continues
+    /// where it stopped with `Range: bytes=N-`, as often as the ``RetryPolicy`` allows; when the
+    /// registry does not answer that with a 206 for exactly the rest, `restart` is called and
+    /// the blob comes again from its first byte.
+    ///
     /// Redirects (registries often send blob downloads to object storage) are followed here,
     /// and the registry's `Authorization` is only sent along when the redirect stays on the
     /// registry's own scheme, host and port.
     /// - Parameters:
     ///   - descriptor: The blob to fetch.
     ///   - reference: The repository that references the blob (auth scope and URL).
+    ///   - restart: Forget every byte consumed so far.
     ///   - consume: Called with each chunk, in order. Throwing stops the download.
     public func fetchBlob(
         _ descriptor: Descriptor,
         from reference: Reference,
+        restart: () async throws -> Void,
         into consume: (ByteBuffer) async throws -> Void
     ) async throws {
+        /// An error of the consumer's, which ends the download as it is.
+        struct ConsumerFailure: Error { var error: any Error }
         let what = "blob \(descriptor.digest) of \(reference.name)"
+        var received: Int64 = 0
+        var retry = 0
+        while true {
+            var (response, url) = try await openBlob(descriptor, of: reference, from: received, what: what)
+            if received > 0, response.status != .partialContent || Self.rangeStart(of: response) != received {
+                logger.warning("\(what): the registry cannot resume at byte \(received); starting again")
+                try await restart()
+                received = 0
+                // A 200 holds the whole blob; a 206 for other bytes is of no use.
+                if response.status != .ok {
+                    (response, url) = try await openBlob(descriptor, of: reference, from: 0, what: what)
+                }
+            }
+            let brokenOff: String
+            do {
+                for try await chunk in response.body {
+                    do { try await consume(chunk) } catch { throw ConsumerFailure(error: error) }
+                    received += Int64(chunk.readableBytes)
+                }
+                guard received < descriptor.size else { return }
+                brokenOff = "the download ended after \(received) of \(descriptor.size) bytes"
+            } catch let failure as ConsumerFailure {
+                throw failure.error
+            } catch {
+                brokenOff = "the download broke off after \(received) of \(descriptor.size) bytes: \(describe(error))"
+            }
+            retry += 1
+            guard retry < retryPolicy.attempts else {
+                throw RegistryError.unreachable(registry: reference.registry, url: url, reason: brokenOff)
+            }
+            let delay = retryPolicy.backoff(retry: retry)
+            logger.warning(
+                "\(what): \(brokenOff); resuming, retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.formatted)")
+            try await Task.sleep(for: delay)
+        }
+    }
+
+    /// Starts a blob download at byte `offset`, following redirects; the answer is a 200 or,
+    /// for an offset, maybe a 206.
+    private func openBlob(_ descriptor: Descriptor, of reference: Reference, from offset: Int64, what: String) async throws
+        -> (HTTPClientResponse, url: String)
+    {
         let path = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
+        var headers = HTTPHeaders()
+        if offset > 0 { headers.add(name: "Range", value: "bytes=\(offset)-") }
         var response = try await send(
-            .GET, registry: reference.registry, path: path, scope: Self.pullScope(reference), what: what)
+            .GET, registry: reference.registry, path: path, headers: headers, scope: Self.pullScope(reference), what: what)
         var url = baseURL(for: reference.registry) + path
         var redirects = 0
         while [301, 302, 303, 307, 308].contains(response.status.code),
@@ -40,15 +93,17 @@ extension RegistryClient {
             }
             url = target
             var request = HTTPClientRequest(url: target)
+            request.headers = headers
             if Self.sameOrigin(target, baseURL(for: reference.registry)),
                 let authorization = try await authenticator.authorization(
-                    registry: reference.registry, scope: Self.pullScope(reference))
+                    registry: reference.registry, scope: Self.pullScope(reference),
+                    allowPlainHTTP: allowsPlainHTTP(reference.registry))
             {
                 request.headers.add(name: "Authorization", value: authorization)
             }
             response = try await execute(request, registry: reference.registry)
         }
-        guard response.status == .ok else {
+        guard response.status == .ok || (offset > 0 && response.status == .partialContent) else {
             let message = await Self.errorMessage(of: response)
             if response.status == .notFound {
                 throw RegistryError.notFound(registry: reference.registry, what: what, message: message)
@@ -56,13 +111,15 @@ extension RegistryClient {
             throw RegistryError.unexpectedStatus(
                 registry: reference.registry, request: what, status: response.status.code, message: message)
         }
-        do {
-            for try await chunk in response.body {
-                try await consume(chunk)
-            }
-        } catch let error as HTTPClientError {
-            throw RegistryError.unreachable(registry: reference.registry, url: url, reason: "the download broke off: \(error)")
-        }
+        return (response, url)
+    }
+
+    /// The first byte a 206 answer holds, from `Content-Range: bytes FIRST-LAST/TOTAL`.
+    static func rangeStart(of response: HTTPClientResponse) -> Int64? {
+        guard let value = response.headers.first(name: "Content-Range"), value.hasPrefix("bytes "),
+            let dash = value.firstIndex(of: "-")
+        else { return nil }
+        return Int64(value[value.index(value.startIndex, offsetBy: 6)..<dash])
     }
 
     /// Whether two URLs share scheme, host and port.

@@ -10,9 +10,13 @@ import Synchronization
 public struct RegistrySettings: Hashable, Sendable {
     /// Plain HTTP instead of HTTPS. Loopback registries always use plain HTTP.
     public var insecure: Bool
+    /// The environment variables that hold this registry's credentials (CI secrets), asked
+    /// before Docker's config.
+    public var credentialVariables: EnvironmentCredentials.Variables?
 
-    public init(insecure: Bool = false) {
+    public init(insecure: Bool = false, credentialVariables: EnvironmentCredentials.Variables? = nil) {
         self.insecure = insecure
+        self.credentialVariables = credentialVariables
     }
 }
 
@@ -25,8 +29,9 @@ public final class RegistryClient: Sendable {
     let http: HTTPClient
     let registries: [String: RegistrySettings]
     let authenticator: Authenticator
-    let logger: Logger
-    let requests = RequestCounter()
+    /// Where requests, retries and resumed downloads are logged.
+    public let logger: Logger
+    let transport: Transport
 
     /// - Parameters:
     ///   - httpClient: The HTTP client to use; it must not follow redirects by itself
@@ -34,26 +39,33 @@ public final class RegistryClient: Sendable {
     ///     must not follow a redirect to another host.
     ///   - registries: Per-registry settings, keyed by registry as written in references.
     ///   - credentials: Where Basic credentials come from.
-    ///   - logger: Receives one debug line per request; secrets are never logged.
+    ///   - retryPolicy: How failed requests and broken downloads are tried again.
+    ///   - logger: Receives one debug line per request and a warning per retry; secrets are
+    ///     never logged.
     public init(
         httpClient: HTTPClient,
         registries: [String: RegistrySettings] = [:],
         credentials: any CredentialProvider,
+        retryPolicy: RetryPolicy = RetryPolicy(),
         logger: Logger = Logger(label: "swift-images.registry")
     ) {
         self.http = httpClient
         self.registries = registries
         self.logger = logger
-        self.authenticator = Authenticator(http: httpClient, credentials: credentials, requests: requests, logger: logger)
+        self.transport = Transport(http: httpClient, retryPolicy: retryPolicy, logger: logger)
+        self.authenticator = Authenticator(transport: transport, credentials: credentials, logger: logger)
     }
 
     /// An HTTP client configured for registries: no automatic redirects, no automatic
     /// decompression, bounded connect time, no silent reconnect loops.
-    public static func makeHTTPClient(connectionsPerHost: Int = 8) -> HTTPClient {
+    /// - Parameter readTimeout: how long a response may go without a byte before the request
+    ///   counts as broken (and a download is resumed).
+    public static func makeHTTPClient(connectionsPerHost: Int = 8, readTimeout: Duration = .seconds(60)) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.timeout = .init(connect: .seconds(15), read: .seconds(60))
+        let milliseconds = readTimeout.components.seconds * 1000 + readTimeout.components.attoseconds / 1_000_000_000_000_000
+        configuration.timeout = .init(connect: .seconds(15), read: .milliseconds(milliseconds))
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
@@ -64,8 +76,15 @@ public final class RegistryClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// How failed requests and broken downloads are tried again.
+    public var retryPolicy: RetryPolicy { transport.retryPolicy }
+
     /// How many HTTP requests this client has sent, token requests included.
-    public var requestCount: Int { requests.count }
+    public var requestCount: Int { transport.requestCount }
+
+    /// The pull rate limits registries reported (Docker Hub's `RateLimit-*` headers), each as
+    /// of its latest answer.
+    public var rateLimits: [String: RateLimit] { transport.rateLimits }
 
     /// `https://host` or, for insecure and loopback registries, `http://host`.
     func baseURL(for registry: String) -> String {
@@ -92,7 +111,8 @@ public final class RegistryClient: Sendable {
         what: @autoclosure () -> String
     ) async throws -> HTTPClientResponse {
         let url = baseURL(for: registry) + path
-        var authorization = try await authenticator.authorization(registry: registry, scope: scope)
+        var authorization = try await authenticator.authorization(
+            registry: registry, scope: scope, allowPlainHTTP: allowsPlainHTTP(registry))
         for attempt in 0..<2 {
             var request = HTTPClientRequest(url: url)
             request.method = method
@@ -117,17 +137,9 @@ public final class RegistryClient: Sendable {
         preconditionFailure("the loop returns or throws")
     }
 
-    /// Executes a request as is, counting it and turning transport failures into
-    /// ``RegistryError/unreachable(registry:url:reason:)``.
+    /// Executes a request through the ``Transport``: counted, retried as the policy says.
     func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
-        requests.increment()
-        logger.debug("\(request.method) \(request.url)")
-        do {
-            // No overall deadline: a large blob may take long; the client's read timeout catches a stall.
-            return try await http.execute(request, deadline: .distantFuture)
-        } catch {
-            throw RegistryError.unreachable(registry: registry, url: request.url, reason: describe(error))
-        }
+        try await transport.execute(request, registry: registry)
     }
 
     /// The registry's own explanation of a failed request: `CODE: message` from the
@@ -150,13 +162,6 @@ public final class RegistryClient: Sendable {
     }
 }
 
-/// Counts the HTTP requests of one client, shared with its authenticator.
-final class RequestCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    var count: Int { value.load(ordering: .relaxed) }
-    func increment() { value.add(1, ordering: .relaxed) }
-}
-
 /// Whether a registry host (with optional port) is a loopback address.
 func isLoopback(_ registry: String) -> Bool {
     var host = Substring(registry)
@@ -168,11 +173,22 @@ func isLoopback(_ registry: String) -> Bool {
     return host == "localhost" || host.hasPrefix("127.")
 }
 
+extension Duration {
+    /// `0.7 s`, `12 s`.
+    var formatted: String {
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        return seconds < 10 ? String(format: "%.1f s", seconds) : "\(Int(seconds.rounded())) s"
+    }
+}
+
 /// A short, readable reason for a transport error.
 func describe(_ error: any Error) -> String {
-    if let error = error as? HTTPClientError { return String(describing: error) }
+    if let error = error as? HTTPClientError {
+        return error == .readTimeout ? "nothing came within the read timeout" : String(describing: error)
+    }
     let text = String(describing: error)
     if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused" }
     if text.contains("connectTimeout") { return "connection timed out" }
+    if text.contains("Connection reset by peer") { return "connection reset by peer" }
     return text
 }

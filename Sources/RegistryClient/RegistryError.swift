@@ -25,6 +25,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
     case invalidManifest(reference: String, reason: String)
     /// More redirects than allowed.
     case tooManyRedirects(url: String)
+    /// The registry refuses more requests for now (429), past what the retry policy waits for.
+    case rateLimited(registry: String, retryAfter: Duration?, limit: RateLimit?, message: String)
 
     public var description: String {
         switch self {
@@ -50,6 +52,11 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
             "the manifest of \(reference) is invalid: \(reason)"
         case let .tooManyRedirects(url):
             "too many redirects fetching \(url)"
+        case let .rateLimited(registry, retryAfter, limit, message):
+            "registry \(registry) is rate-limiting this client (429: \(message))"
+                + (limit.map { "; \($0)" } ?? "")
+                + (retryAfter.map { "; it asks to wait \($0.formatted)" } ?? "")
+                + "; try again later, or log in (docker login \(registry)) for a higher limit"
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagesKit
+import RegistryClient
 
 struct PullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,19 +36,27 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = PullProgress(quiet: global.quiet || global.json)
-        let (changes, images, loaded) = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
+        let (changes, images, loaded, rateLimits) = try await global.withWorkspace(requireManifest: true, jobs: jobs) {
+            workspace in
             let (changes, images) = try await workspace.pull(
                 filters: references, locked: locked, offline: offline, jobs: jobs, progress: progress.handle)
             let loaded = load ? try await workspace.load(filters: references) : nil
-            return (changes, images, loaded)
+            return (changes, images, loaded, workspace.registry.rateLimits)
         }
         if global.json {
             struct Result: Encodable {
                 var lock: [LockChange]
                 var images: [PulledImage]
                 var loaded: [LoadedImage]?
+                /// Per registry, the pull rate limit it reported, if any.
+                var rateLimits: [String: RateLimit]
             }
-            return try Output.printJSON(Result(lock: changes, images: images, loaded: loaded))
+            return try Output.printJSON(Result(lock: changes, images: images, loaded: loaded, rateLimits: rateLimits))
+        }
+        if global.verbose {
+            for (registry, limit) in rateLimits.sorted(by: { $0.key < $1.key }) {
+                Output.printError("\(registry): rate limit \(limit)")
+            }
         }
         guard !global.quiet else { return }
         let fetched = images.reduce(0) { $0 + $1.fetchedBytes }

@@ -171,6 +171,37 @@ struct Project {
         return ingest + temporary
     }
 
+    /// Writes a Docker config as given, a JSON object's text.
+    func writeDockerConfig(_ json: String) throws {
+        try FileManager.default.createDirectory(atPath: directory + "/docker", withIntermediateDirectories: true)
+        try Data(json.utf8).write(to: URL(fileURLWithPath: directory + "/docker/config.json"))
+    }
+
+    /// Puts a Docker credential helper, `docker-credential-NAME`, in `bin/` of the project
+    /// (which the returned `PATH` leads with): for `server` it answers `username` and `secret`,
+    /// for any other server that it has no credentials. Each server URL it is asked for is
+    /// appended to `bin/asked`.
+    func installCredentialHelper(_ name: String, server: String, username: String, secret: String) throws -> String {
+        let bin = directory + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let script = """
+            #!/bin/sh
+            [ "$1" = get ] || exit 2
+            read -r server
+            echo "$server" >>"\(bin)/asked"
+            if [ "$server" = "\(server)" ]; then
+              printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "$server" '\(username)' '\(secret)'
+            else
+              echo "credentials not found in native keychain"
+              exit 1
+            fi
+
+            """
+        try Data(script.utf8).write(to: URL(fileURLWithPath: bin + "/docker-credential-" + name))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/docker-credential-" + name)
+        return bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    }
+
     /// Writes a Docker config with credentials for `registries`.
     func login(_ registries: [String], user: String, password: String) throws {
         try FileManager.default.createDirectory(atPath: directory + "/docker", withIntermediateDirectories: true)
@@ -232,4 +263,38 @@ func images(_ arguments: [String], in project: Project, environment: [String: St
     var base = ["HOME": project.directory, "DOCKER_CONFIG": project.directory + "/docker", "SWIFT_IMAGES_CACHE": project.cache]
     base.merge(environment) { $1 }
     return try run(try imagesBinary(), arguments, environment: base, directory: project.directory, check: false)
+}
+
+/// A proxy of the test's own from `scripts/testservices/proxy.py` (`count` or `fault`), in front
+/// of a real registry: its address, what it counted, and stopped when the test lets go of it.
+final class TestProxy {
+    let process = Process()
+    let address: String
+
+    /// - Parameter arguments: the mode and its arguments, as proxy.py takes them.
+    init(_ arguments: [String], scripts: String) throws {
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", scripts + "/testservices/proxy.py"] + arguments
+        process.standardOutput = output
+        try process.run()
+        // It prints its port, then serves.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        address = "127.0.0.1:" + line.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// What `GET /_stats` says.
+    func stats() throws -> [String: Any] {
+        let output = try run("curl", ["-sf", "http://\(address)/_stats"]).stdout
+        return try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+    }
+
+    /// How many requests it received.
+    func requests() throws -> Int { try stats()["requests"] as! Int }
+
+    deinit {
+        // SIGKILL: the test process's blocked signals are inherited, and SIGTERM can wait forever.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }

@@ -7,38 +7,11 @@ import Testing
     let services: TestServices
     init() throws { services = try TestServices.require() }
 
-    /// A counting proxy of our own in front of the plain registry: its address, how to read its
-    /// count, and how to stop it.
-    final class CountingProxy {
-        let process = Process()
-        let address: String
-
-        init(upstream: String, scripts: String) throws {
-            let output = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", scripts + "/testservices/proxy.py", "count", upstream]
-            process.standardOutput = output
-            try process.run()
-            // It prints its port, then serves.
-            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-            address = "127.0.0.1:" + line.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        func requests() throws -> Int {
-            let output = try run("curl", ["-sf", "http://\(address)/_stats"]).stdout
-            let stats = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
-            return stats["requests"] as! Int
-        }
-
-        deinit {
-            // SIGKILL: the test process's blocked signals are inherited, and SIGTERM can wait forever.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    /// A counting proxy of our own in front of the plain registry.
+    func countingProxy() throws -> TestProxy { try TestProxy(["count", services.registry], scripts: services.scripts) }
 
     @Test func aWarmLockedPullMakesNoRequestAndOfflineProvesIt() throws {
-        let proxy = try CountingProxy(upstream: services.registry, scripts: services.scripts)
+        let proxy = try countingProxy()
         let project = try Project(images: ["\(proxy.address)/test/base:1", "\(proxy.address)/test/app:1"])
         let cold = try images(["pull"], in: project)
         #expect(cold.status == 0, "\(cold.stderr)")
@@ -54,7 +27,7 @@ import Testing
     }
 
     @Test func offlineWithoutTheCacheNamesWhatIsMissing() throws {
-        let proxy = try CountingProxy(upstream: services.registry, scripts: services.scripts)
+        let proxy = try countingProxy()
         let reference = "\(proxy.address)/test/base:1"
         let project = try Project(images: [reference])
         #expect(try images(["lock"], in: project).status == 0)

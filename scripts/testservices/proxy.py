@@ -16,8 +16,23 @@
         Listens on a free port, prints it, and forwards everything to UPSTREAM, counting every
         request it receives; GET /_stats answers {"requests": N} (not counted). A test starts
         its own, so that no other test's requests mix in.
+
+    proxy.py fault UPSTREAM ACTION TIMES [PATH_PART]
+        Listens on a free port, prints it, and forwards everything to UPSTREAM, except that the
+        first TIMES requests whose path contains PATH_PART (default /blobs/) get ACTION (the
+        actions on bodies only hit bodies of 100 kB or more, so layers rather than configs):
+          reset      half the body, then a TCP reset
+          truncate   half the body (Content-Length says all of it), then the connection closed
+          stall      half the body, then nothing for 60 s
+          flip       the whole body with one byte changed
+          500, 503   that status, with a distribution error body
+          429        429 Too Many Requests with Retry-After: 1
+          exhausted  429 with RateLimit-Remaining: 0;w=21600 and Retry-After: 3600
+        Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
+        GET /_stats answers {"requests": N, "faults": N, "ranges": [Range headers received],
+        "gaps": [seconds from each fault to the next matching request]}.
 """
-import base64, json, sys, threading, time
+import base64, json, socket, struct, sys, threading, time
 import urllib.error, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -147,5 +162,106 @@ def count(upstream):
     server.serve_forever()
 
 
+def fault(upstream, action, times, path_part="/blobs/"):
+    lock = threading.Lock()
+    stats = {"requests": 0, "faults": 0, "ranges": [], "gaps": []}
+    state = {"left": int(times), "last_fault": None}
+
+    class Faulty(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def upstream_response(self, head):
+            request = urllib.request.Request(f"http://{upstream}{self.path}", method="HEAD" if head else "GET")
+            for name in ("Accept", "Authorization", "Range"):
+                if self.headers.get(name):
+                    request.add_header(name, self.headers[name])
+            try:
+                response = urllib.request.urlopen(request)
+            except urllib.error.HTTPError as error:
+                response = error
+            return response.status, [(n, v) for n, v in response.headers.items()
+                                     if n.lower() not in ("transfer-encoding", "connection")], response.read()
+
+        def send_head(self, status, headers, remaining=42):
+            self.send_response(status)
+            for name, value in headers + [("RateLimit-Limit", "100;w=21600"),
+                                          ("RateLimit-Remaining", f"{remaining};w=21600")]:
+                self.send_header(name, value)
+            self.end_headers()
+
+        def answer(self, head):
+            if self.path == "/_stats":
+                with lock:
+                    body = json.dumps(stats).encode()
+                self.send_head(200, [("Content-Length", str(len(body)))])
+                return self.wfile.write(body)
+            matching = path_part in self.path
+            status, headers, body = (None, [], b"")
+            if matching and action in ("reset", "truncate", "stall", "flip"):
+                status, headers, body = self.upstream_response(head)
+                matching = len(body) >= 100_000
+            with lock:
+                stats["requests"] += 1
+                if self.headers.get("Range"):
+                    stats["ranges"].append(self.headers["Range"])
+                if matching and state["last_fault"] is not None:
+                    stats["gaps"].append(time.monotonic() - state["last_fault"])
+                    state["last_fault"] = None
+                inject = matching and state["left"] > 0
+                if inject:
+                    state["left"] -= 1
+                    stats["faults"] += 1
+                    state["last_fault"] = time.monotonic()
+            if inject and action in ("500", "503", "429", "exhausted"):
+                body = b"" if head else json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected fault"}]}).encode()
+                status = {"500": 500, "503": 503}.get(action, 429)
+                retry_after = {"429": [("Retry-After", "1")], "exhausted": [("Retry-After", "3600")]}.get(action, [])
+                self.send_head(status, [("Content-Length", str(len(body)))] + retry_after,
+                               remaining=0 if action == "exhausted" else 42)
+                return self.wfile.write(body)
+            if status is None:
+                status, headers, body = self.upstream_response(head)
+            if not inject or head or status not in (200, 206) or not body:
+                self.send_head(status, headers)
+                return None if head else self.wfile.write(body)
+            if action == "flip":
+                middle = len(body) // 2
+                body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
+                self.send_head(status, headers)
+                return self.wfile.write(body)
+            self.send_head(status, headers)
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            if action == "reset":
+                time.sleep(0.3)  # so that the half arrives before the reset does
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            elif action == "truncate":
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif action == "stall":
+                time.sleep(60)
+
+        def do_GET(self):
+            try:
+                self.answer(False)
+            except OSError:
+                pass
+
+        def do_HEAD(self):
+            try:
+                self.answer(True)
+            except OSError:
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
-    {"redirect": redirect, "throttle": throttle, "count": count}[sys.argv[1]](*sys.argv[2:])
+    {"redirect": redirect, "throttle": throttle, "count": count, "fault": fault}[sys.argv[1]](*sys.argv[2:])

@@ -7,6 +7,14 @@ GET /token?service=…&scope=repository:NAME:ACTIONS answers {"token", "access_t
 with an RS256 JWT that carries the certificate in its `x5c` header, which the registry checks
 against its `rootcertbundle`. Anonymous callers get `pull`; callers with USER:PASSWORD (Basic)
 get every action they ask for; wrong credentials get 401. GET /stats counts token requests.
+
+POST /token with the OAuth2 form grant_type=refresh_token&refresh_token=identity-PASSWORD (an
+identity token, as `docker login` keeps for some registries) gets every action too; another
+refresh token gets 401.
+
+Tokens for repositories under `expiring/` say `expires_in: 300` but the registry stops taking
+them after about 3 seconds (distribution allows 60 s of clock skew past `exp`), so that a client
+meets a 401 for a token it believes valid.
 """
 import base64, json, sys, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +29,7 @@ key = serialization.load_pem_private_key(open(key_path, "rb").read(), password=N
 cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
 cert_der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 lock = threading.Lock()
-stats = {"token_requests": 0, "by_scope": {}}
+stats = {"token_requests": 0, "by_scope": {}, "refresh_grants": 0, "expiring_tokens": 0}
 
 
 def b64url(data):
@@ -56,29 +64,44 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, stats)
         if url.path != "/token":
             return self.reply(404, {"error": "not found"})
-        query = parse_qs(url.query)
         authorization = self.headers.get("Authorization", "")
         authenticated = False
         if authorization.startswith("Basic "):
             if base64.b64decode(authorization[6:]).decode() != userpass:
                 return self.reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "wrong username or password"}]})
             authenticated = True
+        self.issue(parse_qs(url.query), authenticated)
+
+    def do_POST(self):
+        if urlparse(self.path).path != "/token":
+            return self.reply(404, {"error": "not found"})
+        form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+        if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != ["identity-" + userpass.split(":", 1)[1]]:
+            return self.reply(401, {"error": "invalid_grant", "error_description": "unknown refresh token"})
+        with lock:
+            stats["refresh_grants"] += 1
+        self.issue(form, True)
+
+    def issue(self, query, authenticated):
         access = []
+        expiring = False
         for scope in query.get("scope", []):
             for item in scope.split(" "):
                 kind, _, rest = item.partition(":")
                 name, _, actions = rest.rpartition(":")
                 granted = [a for a in actions.split(",") if authenticated or a == "pull"]
                 access.append({"type": kind, "name": name, "actions": granted})
+                expiring = expiring or name.startswith("expiring/")
                 with lock:
                     stats["by_scope"][item] = stats["by_scope"].get(item, 0) + 1
         with lock:
             stats["token_requests"] += 1
+            stats["expiring_tokens"] += expiring
         now = int(time.time())
         token = sign({
             "iss": "swift-images-test-issuer", "sub": userpass.split(":")[0] if authenticated else "",
-            "aud": query.get("service", [service])[0], "exp": now + 300, "nbf": now - 10, "iat": now,
-            "jti": str(uuid.uuid4()), "access": access,
+            "aud": query.get("service", [service])[0], "exp": now - 57 if expiring else now + 300, "nbf": now - 10,
+            "iat": now, "jti": str(uuid.uuid4()), "access": access,
         })
         self.reply(200, {"token": token, "access_token": token, "expires_in": 300})
 

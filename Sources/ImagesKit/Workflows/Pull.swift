@@ -201,6 +201,37 @@ public struct PullWorkflow: Sendable {
         return manifest
     }
 
+    /// Downloads one blob into the store. Content that does not hash to its digest is thrown
+    /// away and fetched once more (a bad hop may have damaged it); a second mismatch fails.
+    private static func fetch(
+        _ blob: Descriptor.WithSource, registry: RegistryClient, store: LayoutStore,
+        progress: @escaping @Sendable (PullEvent) -> Void
+    ) async throws -> Int64 {
+        for attempt in 1...2 {
+            var received: Int64 = 0
+            do {
+                return try await store.ingest(blob.descriptor) { ingest in
+                    try await registry.fetchBlob(
+                        blob.descriptor, from: blob.source,
+                        restart: {
+                            progress(.received(bytes: -ingest.received))
+                            try await ingest.restart()
+                        }
+                    ) { chunk in
+                        try await ingest.write(chunk)
+                        received = ingest.received
+                        progress(.received(bytes: Int64(chunk.readableBytes)))
+                    }
+                }
+            } catch let error as LayoutError where attempt == 1 {
+                guard case .digestMismatch = error else { throw error }
+                progress(.received(bytes: -received))
+                registry.logger.warning("\(blob.descriptor.digest) of \(blob.source.name): \(error); fetching it again")
+            }
+        }
+        preconditionFailure("the second attempt returns or throws")
+    }
+
     /// Downloads blobs, `jobs` at a time, starting the next as soon as one finishes, and
     /// calls `completed` (serially) after each, with its failure if it failed.
     func download(_ queue: [Descriptor.WithSource], completed: (Digest, (any Error)?) async throws -> Void) async throws {
@@ -213,12 +244,7 @@ public struct PullWorkflow: Sendable {
                 guard let blob = pending.next() else { return }
                 group.addTask {
                     let outcome = await Result {
-                        try await store.ingest(blob.descriptor) { ingest in
-                            try await registry.fetchBlob(blob.descriptor, from: blob.source) { chunk in
-                                try await ingest.write(chunk)
-                                progress(.received(bytes: Int64(chunk.readableBytes)))
-                            }
-                        }
+                        try await Self.fetch(blob, registry: registry, store: store, progress: progress)
                     }
                     return (blob.descriptor.digest, outcome)
                 }
