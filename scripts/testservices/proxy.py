@@ -49,15 +49,19 @@ class Relay(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def relay(self, head=False):
+    def open_upstream(self, head=False):
+        """The upstream's answer to this request (an error status is an answer too)."""
         request = urllib.request.Request(f"http://{self.upstream}{self.path}", method="HEAD" if head else "GET")
         for name in self.forwarded_headers:
             if self.headers.get(name):
                 request.add_header(name, self.headers[name])
         try:
-            response = urllib.request.urlopen(request)
+            return urllib.request.urlopen(request)
         except urllib.error.HTTPError as error:
-            response = error
+            return error
+
+    def relay(self, head=False):
+        response = self.open_upstream(head)
         self.send_response(response.status)
         for name, value in response.headers.items():
             if name.lower() not in ("transfer-encoding", "connection"):
@@ -167,21 +171,11 @@ def fault(upstream, action, times, path_part="/blobs/"):
     stats = {"requests": 0, "faults": 0, "ranges": [], "gaps": []}
     state = {"left": int(times), "last_fault": None}
 
-    class Faulty(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
+    class Faulty(Relay):
+        forwarded_headers = ("Accept", "Authorization", "Range")
 
         def upstream_response(self, head):
-            request = urllib.request.Request(f"http://{upstream}{self.path}", method="HEAD" if head else "GET")
-            for name in ("Accept", "Authorization", "Range"):
-                if self.headers.get(name):
-                    request.add_header(name, self.headers[name])
-            try:
-                response = urllib.request.urlopen(request)
-            except urllib.error.HTTPError as error:
-                response = error
+            response = self.open_upstream(head)
             return response.status, [(n, v) for n, v in response.headers.items()
                                      if n.lower() not in ("transfer-encoding", "connection")], response.read()
 
@@ -257,6 +251,7 @@ def fault(upstream, action, times, path_part="/blobs/"):
             except OSError:
                 pass
 
+    Faulty.upstream = upstream
     server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
