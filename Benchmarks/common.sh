@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 scripts/install-deps.sh
+# The benchmarks' own: the corpus's Debian base, arithmetic, peak memory.
+bench_missing=()
+command -v debootstrap >/dev/null || bench_missing+=(debootstrap)
+command -v bc >/dev/null || bench_missing+=(bc)
+[ -x /usr/bin/time ] || bench_missing+=(time)
+[ ${#bench_missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${bench_missing[@]}"
 swift build -c release --product images >/dev/null
 images="$(swift build -c release --show-bin-path)/images"
 work=$(mktemp -d)
@@ -14,12 +20,15 @@ stop_services() {
 }
 trap 'stop_services; rm -rf "$work"' EXIT
 
-# Starts a registry on loopback and pushes the benchmark corpus to it: sets registry and refs.
+# Starts a registry on loopback and pushes the benchmark corpus to it (Benchmarks/corpus.sh):
+# sets registry, refs (the references) and declarations (each with its platforms, if any).
 serve_corpus() {
   registry=$("$root/scripts/registry.sh" start "$work/registry")
   local corpus
   corpus=$("$root/Benchmarks/corpus.sh" "$registry" "$work/corpus")
-  mapfile -t refs <<<"$corpus"
+  mapfile -t declarations <<<"$corpus"
+  refs=()
+  for line in "${declarations[@]}"; do refs+=("${line%% *}"); done
 }
 
 # Seconds a command takes, its output dropped; a failure stops the benchmark, showing stderr.
@@ -33,9 +42,19 @@ seconds() {
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 machine() { echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"; }
-# Writes an images.json declaring the references given: declare_images FILE REF…
+# Writes an images.json declaring the images given, each `REF` or `REF PLATFORM,PLATFORM…`:
+# declare_images FILE DECLARATION…
 declare_images() {
-  local file=$1
+  local file=$1 entries=() ref platforms
   shift
-  printf '{"version": 1, "images": [%s]}\n' "$(printf '"%s",' "$@" | sed 's/,$//')" >"$file"
+  for declaration in "$@"; do
+    ref=${declaration%% *}
+    if [ "$ref" = "$declaration" ]; then
+      entries+=("\"$ref\"")
+    else
+      platforms=${declaration#* }
+      entries+=("{\"ref\": \"$ref\", \"platforms\": [\"${platforms//,/\", \"}\"]}")
+    fi
+  done
+  printf '{"version": 1, "images": [%s]}\n' "$(IFS=,; echo "${entries[*]}")" >"$file"
 }

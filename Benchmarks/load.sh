@@ -17,7 +17,7 @@ serve_corpus
 
 project="$work/project"
 mkdir -p "$project"
-declare_images "$project/images.json" "${refs[@]}"
+declare_images "$project/images.json" "${declarations[@]}"
 cd "$project"
 export SWIFT_IMAGES_CACHE="$work/cache"
 "$images" pull --quiet

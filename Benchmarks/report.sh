@@ -10,7 +10,7 @@ runs=${1:-5}
 source "$(dirname "$0")/common.sh"
 serve_corpus
 mkdir -p "$work/project"
-declare_images "$work/project/images.json" "${refs[@]}"
+declare_images "$work/project/images.json" "${declarations[@]}"
 cd "$work/project"
 export SWIFT_IMAGES_CACHE="$work/cache"
 
