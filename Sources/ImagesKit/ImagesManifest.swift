@@ -87,7 +87,8 @@ public struct ImagesManifest: Sendable, Equatable {
             platforms: defaults,
             images: images,
             registries: (file.registries ?? [:]).mapValues {
-                RegistrySettings(insecure: $0.insecure ?? false, credentialVariables: $0.credentialVariables)
+                RegistrySettings(
+                    insecure: $0.insecure ?? false, credentialVariables: $0.credentialVariables, mirrors: $0.mirrors)
             },
             totalBudget: file.budgets?.total,
             prune: file.prune ?? PruneSettings()
@@ -254,15 +255,25 @@ private struct ImageEntry: Decodable {
 private struct RegistryEntry: Decodable {
     var insecure: Bool?
     var credentialVariables: EnvironmentCredentials.Variables?
+    var mirrors: [Mirror]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case insecure, usernameEnv, passwordEnv, tokenEnv
+        case insecure, usernameEnv, passwordEnv, tokenEnv, mirrors
     }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         insecure = try container.decodeIfPresent(Bool.self, forKey: .insecure)
+        let mirrorTexts: [String] = try container.decodeIfPresent([String].self, forKey: .mirrors) ?? []
+        mirrors = try mirrorTexts.map { (text: String) throws -> Mirror in
+            do {
+                return try Mirror(parsing: text)
+            } catch {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .mirrors, in: container, debugDescription: String(describing: error))
+            }
+        }
         func variable(_ key: CodingKeys) throws -> String? {
             guard let name = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
             // The value is never quoted: it might be the secret written here by mistake.

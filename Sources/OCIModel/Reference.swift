@@ -244,5 +244,11 @@ private func isHexDigit(_ byte: UInt8) -> Bool {
 public struct ReferenceError: Error, Hashable, Sendable, CustomStringConvertible {
     public let reference: String
     public let reason: String
+
+    public init(reference: String, reason: String) {
+        self.reference = reference
+        self.reason = reason
+    }
+
     public var description: String { "invalid image reference '\(reference)': \(reason)" }
 }

@@ -23,7 +23,20 @@ extension RegistryClient {
     ///   - reference: The repository that references the blob (auth scope and URL).
     ///   - restart: Forget every byte consumed so far.
     ///   - consume: Called with each chunk, in order. Throwing stops the download.
+    ///
+    /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
     public func fetchBlob(
+        _ descriptor: Descriptor,
+        from reference: Reference,
+        restart: () async throws -> Void,
+        into consume: (ByteBuffer) async throws -> Void
+    ) async throws {
+        try await fromMirrors(reference, restart: restart) { source in
+            try await fetchBlobDirectly(descriptor, from: source, restart: restart, into: consume)
+        }
+    }
+
+    private func fetchBlobDirectly(
         _ descriptor: Descriptor,
         from reference: Reference,
         restart: () async throws -> Void,

@@ -27,7 +27,12 @@ extension RegistryClient {
     /// which Docker Hub does not count against its pull limit. Falls back to `GET` when the
     /// registry does not send `Docker-Content-Digest`.
     /// - Returns: The descriptor, and the manifest itself when a `GET` was needed.
+    /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
     public func resolve(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
+        try await fromMirrors(reference) { try await resolveDirectly($0) }
+    }
+
+    private func resolveDirectly(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
         let response: HTTPClientResponse
         do {
             response = try await send(
@@ -40,11 +45,11 @@ extension RegistryClient {
             )
         } catch RegistryError.accessDenied {
             // A HEAD answer has no body to explain itself: ask again with GET for the registry's message.
-            let manifest = try await fetchManifest(reference)
+            let manifest = try await fetchManifestDirectly(reference)
             return (manifest.descriptor, manifest)
         }
         guard (200..<300).contains(response.status.code) else {
-            let manifest = try await fetchManifest(reference)
+            let manifest = try await fetchManifestDirectly(reference)
             return (manifest.descriptor, manifest)
         }
         if let digestHeader = response.headers.first(name: "Docker-Content-Digest"),
@@ -57,13 +62,18 @@ extension RegistryClient {
             }
             return (Descriptor(mediaType: Self.mediaType(contentType), digest: digest, size: length), nil)
         }
-        let manifest = try await fetchManifest(reference)
+        let manifest = try await fetchManifestDirectly(reference)
         return (manifest.descriptor, manifest)
     }
 
     /// Fetches a manifest or index by tag or digest and verifies its bytes: against the
     /// reference's digest when it has one, else against `Docker-Content-Digest` when sent.
+    /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
     public func fetchManifest(_ reference: Reference) async throws -> FetchedManifest {
+        try await fromMirrors(reference) { try await fetchManifestDirectly($0) }
+    }
+
+    private func fetchManifestDirectly(_ reference: Reference) async throws -> FetchedManifest {
         let response = try await send(
             .GET,
             registry: reference.registry,

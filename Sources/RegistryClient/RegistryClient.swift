@@ -13,10 +13,15 @@ public struct RegistrySettings: Hashable, Sendable {
     /// The environment variables that hold this registry's credentials (CI secrets), asked
     /// before Docker's config.
     public var credentialVariables: EnvironmentCredentials.Variables?
+    /// Registries to ask first for this one's images, in order; the registry itself comes last.
+    public var mirrors: [Mirror]
 
-    public init(insecure: Bool = false, credentialVariables: EnvironmentCredentials.Variables? = nil) {
+    public init(
+        insecure: Bool = false, credentialVariables: EnvironmentCredentials.Variables? = nil, mirrors: [Mirror] = []
+    ) {
         self.insecure = insecure
         self.credentialVariables = credentialVariables
+        self.mirrors = mirrors
     }
 }
 
@@ -32,6 +37,8 @@ public final class RegistryClient: Sendable {
     /// Where requests, retries and resumed downloads are logged.
     public let logger: Logger
     let transport: Transport
+    /// Mirrors that could not be reached during this run: not asked again.
+    private let unreachableMirrors = Mutex<Set<Mirror>>([])
 
     /// - Parameters:
     ///   - httpClient: The HTTP client to use; it must not follow redirects by itself
@@ -90,6 +97,32 @@ public final class RegistryClient: Sendable {
     func baseURL(for registry: String) -> String {
         let host = registry == Reference.dockerHub ? "registry-1.docker.io" : registry
         return (allowsPlainHTTP(registry) ? "http://" : "https://") + host
+    }
+
+    /// Runs `fetch` against each mirror of the reference's registry in order, then against the
+    /// registry itself: the first answer wins, and a mirror that fails in any way (down, 404,
+    /// 5xx, refusing, serving bad content) hands over to the next, after `restart`. A mirror
+    /// that could not be reached, even after retries, is skipped for the rest of the run.
+    func fromMirrors<T>(
+        _ reference: Reference, restart: () async throws -> Void = {}, _ fetch: (Reference) async throws -> T
+    ) async throws -> T {
+        let mirrors = (registries[reference.registry]?.mirrors ?? []).filter { mirror in
+            !unreachableMirrors.withLock { $0.contains(mirror) }
+        }
+        for mirror in mirrors {
+            do {
+                let result = try await fetch(mirror.reference(for: reference))
+                logger.info("\(reference): served by mirror \(mirror)")
+                return result
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if case RegistryError.unreachable = error { unreachableMirrors.withLock { _ = $0.insert(mirror) } }
+                logger.warning("mirror \(mirror) could not serve \(reference): \(error); trying the next source")
+                try await restart()
+            }
+        }
+        return try await fetch(reference)
     }
 
     /// Whether plain HTTP may be used with `registry`: marked insecure, or on loopback.

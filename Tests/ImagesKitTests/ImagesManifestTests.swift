@@ -67,6 +67,22 @@ import Testing
             #"registries["localhost:5000"].insecur"#)
     }
 
+    @Test func mirrorsAreRegistryHostsWithAnOptionalPath() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("images-\(UUID().uuidString).json").path
+        try Data(
+            #"{"version":1,"images":[],"registries":{"docker.io":{"mirrors":["registry.internal:5000/hub","localhost:5001"]}}}"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: path))
+        let mirrors = try #require(try ImagesManifest.load(path: path).registries["docker.io"]?.mirrors)
+        #expect(mirrors.map(\.description) == ["registry.internal:5000/hub", "localhost:5001"])
+        let postgres = try Reference(parsing: "postgres:16")
+        #expect(mirrors[0].reference(for: postgres).description == "registry.internal:5000/hub/library/postgres:16")
+        #expect(mirrors[1].reference(for: postgres).description == "localhost:5001/library/postgres:16")
+        expectError(
+            #"{"version":1,"images":[],"registries":{"docker.io":{"mirrors":["hub"]}}}"#, #"registries["docker.io"].mirrors"#,
+            "a mirror starts with a registry host")
+    }
+
     @Test func malformedJSONSaysWhere() {
         expectError("{\"version\": 1,\n \"images\": [\"a\" \"b\"]\n}", "malformed JSON at line 2, column 17")
         expectError("{\"version\": 1,", "malformed JSON")
