@@ -31,6 +31,17 @@ serve_corpus() {
   for line in "${declarations[@]}"; do refs+=("${line%% *}"); done
 }
 
+# Serves the corpus, then enters a project declaring it, with an empty cache of its own: sets
+# project and SWIFT_IMAGES_CACHE besides what serve_corpus sets.
+enter_corpus_project() {
+  serve_corpus
+  project="$work/project"
+  mkdir -p "$project"
+  declare_images "$project/images.json" "${declarations[@]}"
+  cd "$project"
+  export SWIFT_IMAGES_CACHE="$work/cache"
+}
+
 # Seconds a command takes, its output dropped; a failure stops the benchmark, showing stderr.
 seconds() {
   local start end

@@ -13,13 +13,7 @@ source "$(dirname "$0")/common.sh"
 export DOCKER_HOST
 DOCKER_HOST=$(scripts/dockerd.sh start "$work/docker")
 
-serve_corpus
-
-project="$work/project"
-mkdir -p "$project"
-declare_images "$project/images.json" "${declarations[@]}"
-cd "$project"
-export SWIFT_IMAGES_CACHE="$work/cache"
+enter_corpus_project
 "$images" pull --quiet
 docker save -o "$work/save.tar" "${refs[@]}" 2>/dev/null || {
   for ref in "${refs[@]}"; do docker pull --quiet "$ref" >/dev/null; done

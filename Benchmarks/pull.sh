@@ -10,12 +10,7 @@
 runs=${1:-5}
 # shellcheck source=Benchmarks/common.sh
 source "$(dirname "$0")/common.sh"
-serve_corpus
-project="$work/project"
-mkdir -p "$project"
-declare_images "$project/images.json" "${declarations[@]}"
-cd "$project"
-export SWIFT_IMAGES_CACHE="$work/cache"
+enter_corpus_project
 "$images" lock --quiet
 
 # skopeo copies one image at a time, each into the same layout, every platform of an index.

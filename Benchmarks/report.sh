@@ -8,11 +8,7 @@
 runs=${1:-5}
 # shellcheck source=Benchmarks/common.sh
 source "$(dirname "$0")/common.sh"
-serve_corpus
-mkdir -p "$work/project"
-declare_images "$work/project/images.json" "${declarations[@]}"
-cd "$work/project"
-export SWIFT_IMAGES_CACHE="$work/cache"
+enter_corpus_project
 
 pulls=() colds=() warms=()
 "$images" lock --quiet
