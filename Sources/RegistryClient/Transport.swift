@@ -26,9 +26,9 @@ final class Transport: Sendable {
 
     /// Executes a request, counting it, noting the registry's rate limit, and trying a GET or
     /// HEAD again as ``RetryPolicy`` says when the connection fails or the answer is 408, 429 or
-    /// 5xx. The last answer is returned whatever its status, except a 429, which throws
-    /// ``RegistryError/rateLimited(registry:retryAfter:limit:message:)``; so does a 429 whose
-    /// `Retry-After` is beyond the policy's patience. Transport failures become
+    /// 5xx. The last answer is returned whatever its status (so is one whose `Retry-After` is
+    /// beyond the policy's patience), except a 429, which throws
+    /// ``RegistryError/rateLimited(registry:retryAfter:limit:message:)``. Transport failures become
     /// ``RegistryError/unreachable(registry:url:reason:)``.
     func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
         let retryable = request.method == .GET || request.method == .HEAD
@@ -43,18 +43,18 @@ final class Transport: Sendable {
                 let response = try await http.execute(request, deadline: .distantFuture)
                 let limit = RateLimit(headers: response.headers)
                 if let limit { limits.withLock { $0[registry] = limit } }
-                let lastTry = !retryable || retry + 1 >= retryPolicy.attempts
-                guard RetryPolicy.isRetryable(response.status), !(lastTry && response.status != .tooManyRequests) else {
-                    return response
-                }
+                guard RetryPolicy.isRetryable(response.status) else { return response }
                 let retryAfter = RetryPolicy.retryAfter(response.headers.first(name: "Retry-After"))
-                let message = await RegistryClient.errorMessage(of: response)
-                if response.status == .tooManyRequests,
-                    lastTry || (retryAfter ?? .zero) > retryPolicy.maximumRetryAfter
-                        || (limit?.remaining == 0 && retryAfter == nil)
-                {
+                // No more tries, or a wait longer than the policy's patience: this answer stands.
+                let givingUp =
+                    !retryable || retry + 1 >= retryPolicy.attempts
+                    || (retryAfter ?? .zero) > retryPolicy.maximumRetryAfter
+                if response.status == .tooManyRequests, givingUp || (limit?.remaining == 0 && retryAfter == nil) {
+                    let message = await RegistryClient.errorMessage(of: response)
                     throw RegistryError.rateLimited(registry: registry, retryAfter: retryAfter, limit: limit, message: message)
                 }
+                if givingUp { return response }
+                let message = await RegistryClient.errorMessage(of: response)
                 delay = retryAfter ?? retryPolicy.backoff(retry: retry + 1)
                 reason = "answered \(response.status.code) (\(message))"
             } catch let error as RegistryError {

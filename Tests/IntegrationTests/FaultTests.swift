@@ -90,6 +90,15 @@ import Testing
         try expectSound(project, holding: 0)
     }
 
+    @Test func aRetryAfterBeyondThePolicysPatienceIsNotWaitedFor() throws {
+        let (proxy, project) = try faulty("503-later", times: 1000, path: "/manifests/")
+        let pull = try images(["pull"], in: project)
+        #expect(pull.status == 1)
+        #expect(pull.stderr.contains("answered 503"))
+        // The HEAD, then the GET that fetches the registry's own words: neither is tried again.
+        #expect(try proxy.stats()["faults"] as? Int == 2)
+    }
+
     @Test func anExhaustedRateLimitFailsAtOnceSayingSo() throws {
         let (proxy, project) = try faulty("exhausted", times: 1000, path: "/manifests/")
         let pull = try images(["pull"], in: project)

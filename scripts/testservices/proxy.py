@@ -26,6 +26,7 @@
           stall      half the body, then nothing for 60 s
           flip       the whole body with one byte changed
           500, 503   that status, with a distribution error body
+          503-later  503 with Retry-After: 3600
           429        429 Too Many Requests with Retry-After: 1
           exhausted  429 with RateLimit-Remaining: 0;w=21600 and Retry-After: 3600
         Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
@@ -209,10 +210,11 @@ def fault(upstream, action, times, path_part="/blobs/"):
                     state["left"] -= 1
                     stats["faults"] += 1
                     state["last_fault"] = time.monotonic()
-            if inject and action in ("500", "503", "429", "exhausted"):
+            if inject and action in ("500", "503", "503-later", "429", "exhausted"):
                 body = b"" if head else json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected fault"}]}).encode()
-                status = {"500": 500, "503": 503}.get(action, 429)
-                retry_after = {"429": [("Retry-After", "1")], "exhausted": [("Retry-After", "3600")]}.get(action, [])
+                status = {"500": 500, "503": 503, "503-later": 503}.get(action, 429)
+                retry_after = {"429": [("Retry-After", "1")], "exhausted": [("Retry-After", "3600")],
+                               "503-later": [("Retry-After", "3600")]}.get(action, [])
                 self.send_head(status, [("Content-Length", str(len(body)))] + retry_after,
                                remaining=0 if action == "exhausted" else 42)
                 return self.wfile.write(body)
