@@ -63,7 +63,6 @@ public final class DockerConfigCredentials: CredentialProvider {
     let entries: [String: Credentials]
     let helpers: [String: String]
     let store: String?
-    private let path: String
     private let environment: [String: String]
     /// What helpers answered, so that each is asked once per registry and run.
     private let asked = Mutex<[String: Credentials?]>([:])
@@ -72,7 +71,6 @@ public final class DockerConfigCredentials: CredentialProvider {
         self.entries = entries
         self.helpers = helpers
         self.store = store
-        self.path = "config.json"
         self.environment = [:]
     }
 
@@ -88,7 +86,6 @@ public final class DockerConfigCredentials: CredentialProvider {
 
     /// Reads the config file at `path`; a missing file means no credentials.
     public init(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        self.path = path
         self.environment = environment
         guard let data = FileManager.default.contents(atPath: path) else {
             (entries, helpers, store) = ([:], [:], nil)

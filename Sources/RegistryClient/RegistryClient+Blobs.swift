@@ -77,7 +77,7 @@ extension RegistryClient {
             }
             let delay = retryPolicy.backoff(retry: retry)
             logger.warning(
-                "\(what): \(brokenOff); resuming, retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.formatted)")
+                "\(what): \(brokenOff); resuming, retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.spoken)")
             try await Task.sleep(for: delay)
         }
     }

@@ -208,7 +208,7 @@ func isLoopback(_ registry: String) -> Bool {
 
 extension Duration {
     /// `0.7 s`, `12 s`.
-    var formatted: String {
+    var spoken: String {
         let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
         return seconds < 10 ? String(format: "%.1f s", seconds) : "\(Int(seconds.rounded())) s"
     }

@@ -55,7 +55,7 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
         case let .rateLimited(registry, retryAfter, limit, message):
             "registry \(registry) is rate-limiting this client (429: \(message))"
                 + (limit.map { "; \($0)" } ?? "")
-                + (retryAfter.map { "; it asks to wait \($0.formatted)" } ?? "")
+                + (retryAfter.map { "; it asks to wait \($0.spoken)" } ?? "")
                 + "; try again later, or log in (docker login \(registry)) for a higher limit"
         }
     }

@@ -68,7 +68,7 @@ final class Transport: Sendable {
             }
             retry += 1
             logger.warning(
-                "\(request.method) \(request.url): \(reason); retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.formatted)"
+                "\(request.method) \(request.url): \(reason); retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.spoken)"
             )
             try await Task.sleep(for: delay)
         }
