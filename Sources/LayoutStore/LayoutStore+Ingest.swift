@@ -120,11 +120,14 @@ extension LayoutStore {
     }
 
     /// Removes ingest files left behind by processes that died mid-download: those whose lock
-    /// nobody holds any more. Downloads under way in other processes are left alone.
-    /// - Returns: how many files were removed.
+    /// nobody holds any more. Downloads under way in other processes are left alone. Also
+    /// removes the temporary files of atomic writes (`index.json.tmp-PID-…`) whose process is
+    /// gone.
+    /// - Returns: how many ingest files were removed.
     @discardableResult
     public func removeAbandonedIngests() async throws -> Int {
-        try await ingestLock.withLock {
+        removeAbandonedTemporaryFiles()
+        return try await ingestLock.withLock {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: ingestDirectory)) ?? []
             var removed = 0
             for name in names {
@@ -135,6 +138,20 @@ extension LayoutStore {
                 close(descriptor)
             }
             return removed
+        }
+    }
+
+    /// Temporary files of ``writeAtomically(_:to:replacing:)`` name their process: those of a
+    /// process that no longer runs can only be left over.
+    private func removeAbandonedTemporaryFiles() {
+        for directory in [root, privateDirectory] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                guard let marker = name.range(of: ".tmp-"),
+                    let pid = Int32(name[marker.upperBound...].prefix { $0 != "-" }),
+                    kill(pid, 0) != 0, errno == ESRCH
+                else { continue }
+                unlink(directory + "/" + name)
+            }
         }
     }
 }

@@ -204,6 +204,7 @@ import Testing
         #expect(pull.status == 0, "\(pull.stderr)")
         let verify = try images(["verify"], in: project)
         #expect(verify.status == 0, "\(verify.stderr)")
-        #expect(try project.strayFiles().isEmpty)
+        let stray = try project.strayFiles()
+        #expect(stray.isEmpty, "\(stray)")
     }
 }

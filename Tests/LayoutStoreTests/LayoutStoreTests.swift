@@ -26,6 +26,21 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
         #expect(FileManager.default.fileExists(atPath: root + "/blobs/sha256"))
     }
 
+    @Test func temporaryFilesOfDeadProcessesAreSweptAndLiveOnesKept() async throws {
+        let root = temporaryDirectory()
+        let store = try LayoutStore(root: root)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = root + "/index.json.tmp-\(finished.processIdentifier)-1"
+        let live = root + "/.swift-images/metadata.json.tmp-\(getpid())-2"
+        for path in [dead, live] { FileManager.default.createFile(atPath: path, contents: Data("{".utf8)) }
+        try await store.removeAbandonedIngests()
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: live))
+    }
+
     @Test func ingestStoresVerifiedContentInChunks() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
         let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
