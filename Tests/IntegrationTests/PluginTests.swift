@@ -79,10 +79,10 @@ import Testing
     }
 
     @Test func theToolsOutputStreamsThroughAsItHappens() throws {
-        // A small image from the plain registry, and a 40 MB one through the 4 MB/s front: the
+        // A small image from the plain registry, and a 20 MB one through the 4 MB/s front: the
         // line for the small one must show while the big one is still coming.
         let repository = TestServices.uniqueRepository("plugin")
-        try services.pushRandomImage("\(repository)/big:1", bytes: 40_000_000)
+        try services.pushRandomImage("\(repository)/big:1", bytes: 20_000_000)
         let small = "\(services.registry)/test/base:1"
         let project = try fixture(images: [small, "\(services.slowRegistry)/\(repository)/big:1"])
         // The tool is built (or found built) first, so that only the pull runs below.
