@@ -32,6 +32,13 @@
         Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
         GET /_stats answers {"requests": N, "faults": N, "ranges": [Range headers received],
         "gaps": [seconds from each fault to the next matching request]}.
+
+    proxy.py hold UPSTREAM
+        Listens on a free port, prints it, and forwards everything to UPSTREAM, except that GETs
+        of blobs of 100 kB or more (layers, not configs) wait until GET /_release arrives;
+        GET /_stats answers {"requests": N, "held": N} (held: GETs that have waited or are
+        waiting). A test can so be sure that a pull is still running while it looks at what the
+        pull has already done.
 """
 import base64, json, socket, struct, sys, threading, time
 import urllib.error, urllib.request
@@ -61,8 +68,10 @@ class Relay(BaseHTTPRequestHandler):
         except urllib.error.HTTPError as error:
             return error
 
-    def relay(self, head=False):
-        response = self.open_upstream(head)
+    def relay(self, head=False, response=None):
+        """Sends the upstream's answer (`response` when already opened) back."""
+        if response is None:
+            response = self.open_upstream(head)
         self.send_response(response.status)
         for name, value in response.headers.items():
             if name.lower() not in ("transfer-encoding", "connection"):
@@ -260,5 +269,42 @@ def fault(upstream, action, times, path_part="/blobs/"):
     server.serve_forever()
 
 
+def hold(upstream):
+    lock = threading.Lock()
+    stats = {"requests": 0, "held": 0}
+    released = threading.Event()
+
+    class Holder(Relay):
+        forwarded_headers = ("Accept", "Authorization", "Range")
+
+        def answer(self, head):
+            if self.path in ("/_stats", "/_release"):
+                if self.path == "/_release":
+                    released.set()
+                with lock:
+                    return self.reply(200, body=json.dumps(stats).encode())
+            with lock:
+                stats["requests"] += 1
+            response = self.open_upstream(head)
+            if "/blobs/" in self.path and not head and int(response.headers.get("Content-Length", 0)) >= 100_000:
+                with lock:
+                    stats["held"] += 1
+                released.wait()
+            self.relay(head, response)
+
+        def do_GET(self):
+            self.answer(False)
+
+        def do_HEAD(self):
+            self.answer(True)
+
+    Holder.upstream = upstream
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Holder)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
-    {"redirect": redirect, "throttle": throttle, "count": count, "fault": fault}[sys.argv[1]](*sys.argv[2:])
+    {"redirect": redirect, "throttle": throttle, "count": count, "fault": fault,
+     "hold": hold}[sys.argv[1]](*sys.argv[2:])
