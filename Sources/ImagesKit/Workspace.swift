@@ -152,6 +152,22 @@ public final class Workspace: Sendable {
         return (changes, try await workflow.run(images: images, lock: lock))
     }
 
+    /// `images push --to`: copies the declared images (or those named), as the lock pins them,
+    /// from the cache to `destination` (`registry[/prefix]`), for machines that name it a mirror.
+    public func push(
+        to destination: String, filters: [String] = [], jobs: Int = 8,
+        progress: @escaping @Sendable (PushedImage) -> Void = { _ in }
+    ) async throws -> [PushedImage] {
+        let manifest = try requiredManifest
+        let target = try Mirror(parsing: destination)
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "push") }
+        let images = try manifest.images(matching: filters)
+        let outdated = images.filter { image in (try? lock.pinnedEntry(for: image)) == nil }
+        guard outdated.isEmpty else { throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written)) }
+        let workflow = PushWorkflow(registry: registry, store: store, destination: target, jobs: jobs, progress: progress)
+        return try await workflow.run(images: images, lock: lock)
+    }
+
     /// The Docker daemon at `$DOCKER_HOST`, else `/var/run/docker.sock`.
     public func engine() throws -> DockerEngineClient {
         try DockerEngineClient(host: nil, httpClient: http, environment: environment)

@@ -8,9 +8,11 @@ import OCIModel
 extension LayoutStore {
     /// A cached blob's bytes, read in 1 MiB pieces as they are consumed; the sequence fails if
     /// the file holds more or fewer bytes than `descriptor.size`.
-    public func contents(of descriptor: Descriptor) throws -> BlobContents {
+    /// - Parameter range: Only these bytes (an upload's chunk); all of them by default.
+    public func contents(of descriptor: Descriptor, range: Range<Int64>? = nil) throws -> BlobContents {
         guard hasBlob(descriptor.digest) else { throw LayoutError.missingBlob(descriptor.digest) }
-        return BlobContents(path: blobPath(descriptor.digest), size: descriptor.size)
+        return BlobContents(
+            path: blobPath(descriptor.digest), size: descriptor.size, range: range ?? 0..<descriptor.size)
     }
 }
 
@@ -22,26 +24,34 @@ public struct BlobContents: AsyncSequence, Sendable {
     let path: String
     /// The size the blob's descriptor announces.
     public let size: Int64
+    /// The bytes this sequence yields.
+    let range: Range<Int64>
 
-    public func makeAsyncIterator() -> Iterator { Iterator(path: path, size: size) }
+    public func makeAsyncIterator() -> Iterator { Iterator(path: path, size: size, range: range) }
 
     public struct Iterator: AsyncIteratorProtocol {
         let path: String
         let size: Int64
+        let range: Range<Int64>
         private var file: BlobFile?
         private var done = false
 
-        init(path: String, size: Int64) {
+        init(path: String, size: Int64, range: Range<Int64>) {
             self.path = path
             self.size = size
+            self.range = range
         }
 
         public mutating func next() async throws -> ByteBuffer? {
             guard !done else { return nil }
-            if file == nil { file = try BlobFile(path: path, size: size) }
-            if let chunk = try file!.read(upTo: BlobContents.chunkSize) { return chunk }
+            if file == nil { file = try BlobFile(path: path, size: size, from: range.lowerBound) }
+            // A range to the end is read to the end of the file, which proves its size; others stop at their end.
+            let toTheEnd = range.upperBound == size
+            let count =
+                toTheEnd ? BlobContents.chunkSize : Int(Swift.min(range.upperBound - file!.offset, Int64(BlobContents.chunkSize)))
+            if count > 0, let chunk = try file!.read(upTo: count) { return chunk }
             done = true
-            try file!.checkComplete()
+            if toTheEnd { try file!.checkComplete() } else { try file!.checkReached(range.upperBound) }
             file = nil
             return nil
         }
@@ -57,13 +67,19 @@ final class BlobFile {
     let path: String
     let size: Int64
     private let descriptor: Int32
-    private var offset: Int64 = 0
+    /// Where the next read starts.
+    private(set) var offset: Int64
 
-    init(path: String, size: Int64) throws {
+    init(path: String, size: Int64, from offset: Int64 = 0) throws {
         self.path = path
         self.size = size
+        self.offset = offset
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        if offset > 0, lseek(descriptor, off_t(offset), SEEK_SET) != off_t(offset) {
+            close(descriptor)
+            throw LayoutError.unreadable(path: path, reason: "cannot seek to byte \(offset)")
+        }
     }
 
     deinit { close(descriptor) }
@@ -83,6 +99,13 @@ final class BlobFile {
             throw LayoutError.unreadable(path: path, reason: "it holds more than the \(size) bytes its descriptor says")
         }
         return read == 0 ? nil : buffer
+    }
+
+    /// A range's reading reached its end (the file was not shorter).
+    func checkReached(_ end: Int64) throws {
+        guard offset == end else {
+            throw LayoutError.unreadable(path: path, reason: "it ends at byte \(offset), before byte \(end)")
+        }
     }
 
     /// The file ended where its descriptor said it would (a tar header promised that size).

@@ -140,21 +140,42 @@ public final class RegistryClient: Sendable {
         registry: String,
         path: String,
         headers: HTTPHeaders = [:],
+        body: (() throws -> HTTPClientRequest.Body)? = nil,
         scope: String,
         what: @autoclosure () -> String
     ) async throws -> HTTPClientResponse {
-        let url = baseURL(for: registry) + path
-        var authorization = try await authenticator.authorization(
-            registry: registry, scope: scope, allowPlainHTTP: allowsPlainHTTP(registry))
+        try await send(
+            method, registry: registry, url: baseURL(for: registry) + path, headers: headers, body: body, scope: scope,
+            what: what())
+    }
+
+    /// ``send(_:registry:path:headers:body:scope:what:)`` to a full URL, such as an upload
+    /// location the registry gave; its credentials only go along to the registry's own origin.
+    /// `body` makes the request's body afresh for each attempt.
+    func send(
+        _ method: HTTPMethod,
+        registry: String,
+        url: String,
+        headers: HTTPHeaders = [:],
+        body: (() throws -> HTTPClientRequest.Body)? = nil,
+        scope: String,
+        what: @autoclosure () -> String
+    ) async throws -> HTTPClientResponse {
+        let ownOrigin = Self.sameOrigin(url, baseURL(for: registry))
+        var authorization =
+            ownOrigin
+            ? try await authenticator.authorization(
+                registry: registry, scope: scope, allowPlainHTTP: allowsPlainHTTP(registry)) : nil
         for attempt in 0..<2 {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers = headers
+            if let body { request.body = try body() }
             if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
             let response = try await execute(request, registry: registry)
             guard response.status == .unauthorized else { return response }
             let message = await Self.errorMessage(of: response)
-            guard attempt == 0,
+            guard attempt == 0, ownOrigin,
                 let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(AuthChallenge.init(header:))
             else {
                 throw RegistryError.accessDenied(registry: registry, what: what(), message: message)

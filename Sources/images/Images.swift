@@ -12,7 +12,7 @@ struct Images: AsyncParsableCommand {
             """,
         subcommands: [
             LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, ReportCommand.self,
-            PruneCommand.self, RemoveCommand.self, VerifyCommand.self, CacheKeyCommand.self,
+            PushCommand.self, PruneCommand.self, RemoveCommand.self, VerifyCommand.self, CacheKeyCommand.self,
         ]
     )
 

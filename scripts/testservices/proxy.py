@@ -29,9 +29,12 @@
           503-later  503 with Retry-After: 3600
           429        429 Too Many Requests with Retry-After: 1
           exhausted  429 with RateLimit-Remaining: 0;w=21600 and Retry-After: 3600
-        Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
+          patch-reset  a PATCH of an upload's chunk after the first (Content-Range not from 0):
+                     its body read, nothing forwarded, then a TCP reset
+        POST, PUT and PATCH go to UPSTREAM with their bodies and the Host header, so that the
+        upload locations the registry gives point back at this front. Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
         GET /_stats answers {"requests": N, "faults": N, "ranges": [Range headers received],
-        "gaps": [seconds from each fault to the next matching request]}.
+        "gaps": [seconds from each fault to the next matching request], "methods": {METHOD: N}}.
 
     proxy.py hold UPSTREAM
         Listens on a free port, prints it, and forwards everything to UPSTREAM, except that GETs
@@ -88,6 +91,26 @@ class Relay(BaseHTTPRequestHandler):
                 return
             if pace:
                 time.sleep(len(data) / pace)
+
+    def forward_with_body(self):
+        """Forwards a POST, PUT or PATCH with its body (read whole: test uploads are small)."""
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length) if length else b""
+        request = urllib.request.Request(f"http://{self.upstream}{self.path}", data=body, method=self.command)
+        for name in self.forwarded_headers + ("Content-Type", "Content-Range", "Host"):
+            if self.headers.get(name):
+                request.add_header(name, self.headers[name])
+        try:
+            response = urllib.request.urlopen(request)
+        except urllib.error.HTTPError as error:
+            response = error
+        self.relay(response=response)
+
+    def reset(self):
+        """Ends the connection with a TCP reset."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     def reply(self, status, headers=(), body=b""):
         self.send_response(status)
@@ -178,11 +201,11 @@ def count(upstream):
 
 def fault(upstream, action, times, path_part="/blobs/"):
     lock = threading.Lock()
-    stats = {"requests": 0, "faults": 0, "ranges": [], "gaps": []}
+    stats = {"requests": 0, "faults": 0, "ranges": [], "gaps": [], "methods": {}}
     state = {"left": int(times), "last_fault": None}
 
     class Faulty(Relay):
-        forwarded_headers = ("Accept", "Authorization", "Range")
+        forwarded_headers = ("Accept", "Authorization", "Range", "Host")
 
         def upstream_response(self, head):
             response = self.open_upstream(head)
@@ -209,6 +232,7 @@ def fault(upstream, action, times, path_part="/blobs/"):
                 matching = len(body) >= 100_000
             with lock:
                 stats["requests"] += 1
+                stats["methods"][self.command] = stats["methods"].get(self.command, 0) + 1
                 if self.headers.get("Range"):
                     stats["ranges"].append(self.headers["Range"])
                 if matching and state["last_fault"] is not None:
@@ -243,8 +267,7 @@ def fault(upstream, action, times, path_part="/blobs/"):
             self.close_connection = True
             if action == "reset":
                 time.sleep(0.3)  # so that the half arrives before the reset does
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
+                self.reset()
             elif action == "truncate":
                 self.connection.shutdown(socket.SHUT_RDWR)
             elif action == "stall":
@@ -261,6 +284,22 @@ def fault(upstream, action, times, path_part="/blobs/"):
                 self.answer(True)
             except OSError:
                 pass
+
+        def with_body(self):
+            with lock:
+                stats["requests"] += 1
+                stats["methods"][self.command] = stats["methods"].get(self.command, 0) + 1
+                inject = (action == "patch-reset" and self.command == "PATCH" and path_part in self.path
+                          and not self.headers.get("Content-Range", "0-").startswith("0-") and state["left"] > 0)
+                if inject:
+                    state["left"] -= 1
+                    stats["faults"] += 1
+            if inject:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                return self.reset()
+            self.forward_with_body()
+
+        do_POST = do_PUT = do_PATCH = with_body
 
     Faulty.upstream = upstream
     server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)

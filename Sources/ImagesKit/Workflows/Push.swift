@@ -1,0 +1,237 @@
+import Foundation
+import LayoutStore
+import OCIModel
+import RegistryClient
+
+/// The outcome of pushing one declared image.
+public struct PushedImage: Sendable, Codable, Equatable {
+    /// As declared (the upstream reference).
+    public var reference: String
+    /// Where it now is: the destination's repository, with the tag (or digest) declared.
+    public var target: String
+    /// The digest of what was pushed (the index, or the manifest): the same on both sides.
+    public var digest: Digest
+    /// Manifests put, the index's other platforms and attestations included.
+    public var manifests: Int
+    /// Blobs of the image (configs and layers), and how each got there.
+    public var blobs: Int
+    public var uploaded: Int
+    public var mounted: Int
+    public var present: Int
+    /// Bytes sent for this image's blobs (a blob shared with an image pushed to the same
+    /// repository counts for both).
+    public var uploadedBytes: Int64
+    /// Manifests and blobs of the index's other platforms that the cache lacked, fetched from
+    /// the image's registry first.
+    public var completedFromSource: Int
+}
+
+/// Copies locked images from the cache to another registry (`images push --to`), so that it can
+/// serve as a mirror: every blob once per repository (present ones skipped after a `HEAD`, ones
+/// in another repository of the destination mounted, the rest uploaded, `jobs` at a time), then
+/// the manifests by digest (an index after its manifests), then the tag. An index goes
+/// unchanged, so its digest stays; the registry wants all its manifests first, and those of the
+/// platforms the cache does not hold are fetched from the image's registry.
+public struct PushWorkflow: Sendable {
+    public let registry: RegistryClient
+    public let store: LayoutStore
+    /// Where images go: `registry[/prefix]`, each under its own repository path.
+    public let destination: Mirror
+    /// How many blobs go at once.
+    public let jobs: Int
+    public let progress: @Sendable (PushedImage) -> Void
+
+    public init(
+        registry: RegistryClient, store: LayoutStore, destination: Mirror, jobs: Int,
+        progress: @escaping @Sendable (PushedImage) -> Void = { _ in }
+    ) {
+        self.registry = registry
+        self.store = store
+        self.destination = destination
+        self.jobs = max(1, jobs)
+        self.progress = progress
+    }
+
+    /// One image's manifests, children first, and where it goes.
+    struct Plan {
+        var image: DeclaredImage
+        var target: Reference
+        var top: Descriptor
+        /// The index's manifests (or the one manifest), each with its blobs.
+        var manifests: [(descriptor: Descriptor, blobs: [Descriptor])]
+        var completedFromSource: Int
+    }
+
+    /// A blob and the repositories of the destination that need it.
+    struct BlobJob: Sendable {
+        var descriptor: Descriptor
+        var repositories: [Reference]
+    }
+
+    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
+        try await store.withBlobsProtected {
+            var plans: [Plan] = []
+            for image in images { plans.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }
+            try Self.checkNoCollisions(plans)
+
+            var jobs: [Digest: BlobJob] = [:]
+            var order: [Digest] = []
+            for plan in plans {
+                for blob in plan.manifests.flatMap(\.blobs) {
+                    if jobs[blob.digest] == nil {
+                        jobs[blob.digest] = BlobJob(descriptor: blob, repositories: [])
+                        order.append(blob.digest)
+                    }
+                    if !jobs[blob.digest]!.repositories.contains(where: { $0.repository == plan.target.repository }) {
+                        jobs[blob.digest]!.repositories.append(plan.target)
+                    }
+                }
+            }
+            let outcomes = try await push(order.map { jobs[$0]! }.sorted { $0.descriptor.size > $1.descriptor.size })
+
+            var results: [PushedImage] = []
+            for plan in plans {
+                for manifest in plan.manifests {
+                    try await registry.pushManifest(
+                        try store.readBlob(manifest.descriptor.digest), mediaType: manifest.descriptor.mediaType,
+                        to: plan.target.pinned(to: manifest.descriptor.digest))
+                }
+                let topBytes = try store.readBlob(plan.top.digest)
+                if MediaType.isIndex(plan.top.mediaType) {
+                    try await registry.pushManifest(
+                        topBytes, mediaType: plan.top.mediaType, to: plan.target.pinned(to: plan.top.digest))
+                }
+                if let tag = plan.target.tag {
+                    let tagged = Reference(
+                        registry: plan.target.registry, repository: plan.target.repository, tag: tag, digest: nil)
+                    try await registry.pushManifest(topBytes, mediaType: plan.top.mediaType, to: tagged)
+                }
+                let result = Self.summary(of: plan, outcomes: outcomes)
+                results.append(result)
+                progress(result)
+            }
+            return results
+        }
+    }
+
+    /// What `image` consists of in the cache, completed from its registry where an index
+    /// names manifests the cache does not hold.
+    private func plan(_ image: DeclaredImage, entry: LockedImage) async throws -> Plan {
+        let target = destination.reference(for: image.reference)
+        let top = Descriptor(
+            mediaType: entry.mediaType, digest: entry.digest,
+            size: Int64((try? store.readBlob(entry.digest).count) ?? 0))
+        for platform in image.platforms {
+            let manifest = entry.platforms[platform.description]!
+            guard store.hasBlob(entry.digest), store.hasBlob(manifest),
+                try blobs(of: manifest).allSatisfy({ store.hasBlob($0.digest) })
+            else {
+                throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
+            }
+        }
+        guard MediaType.isIndex(entry.mediaType) else {
+            return Plan(
+                image: image, target: target, top: top, manifests: [(top, try blobs(of: top.digest))], completedFromSource: 0)
+        }
+        guard case .index(let index) = try ManifestDocument.decode(try store.readBlob(entry.digest), contentType: nil) else {
+            throw RegistryError.invalidManifest(
+                reference: image.reference.pinned(to: entry.digest).description,
+                reason: "the lock says index, the cache holds a manifest")
+        }
+        var completed = 0
+        var manifests: [(descriptor: Descriptor, blobs: [Descriptor])] = []
+        for child in index.manifests {
+            if !store.hasBlob(child.digest) {
+                let fetched = try await registry.fetchManifest(image.reference.pinned(to: child.digest))
+                try store.writeBlob(fetched.bytes, as: child)
+                completed += 1
+            }
+            let blobs = try blobs(of: child.digest)
+            for blob in blobs where !store.hasBlob(blob.digest) {
+                _ = try await PullWorkflow.fetch(
+                    Descriptor.WithSource(descriptor: blob, source: image.reference), registry: registry, store: store,
+                    progress: { _ in })
+                completed += 1
+            }
+            manifests.append((child, blobs))
+        }
+        return Plan(image: image, target: target, top: top, manifests: manifests, completedFromSource: completed)
+    }
+
+    /// The config and layers of a cached image manifest.
+    private func blobs(of manifest: Digest) throws -> [Descriptor] {
+        guard case .image(let document) = try ManifestDocument.decode(try store.readBlob(manifest), contentType: nil) else {
+            throw LayoutError.unreadable(path: store.blobPath(manifest), reason: "expected an image manifest, found an index")
+        }
+        return document.blobs
+    }
+
+    /// Two declared images that would take the same tag (or repository and digest) with
+    /// different content: refused before anything is sent.
+    static func checkNoCollisions(_ plans: [Plan]) throws {
+        var seen: [String: Plan] = [:]
+        for plan in plans {
+            let key = plan.target.repository + ":" + (plan.target.tag ?? plan.top.digest.description)
+            if let other = seen[key], other.top.digest != plan.top.digest {
+                throw ImagesError.pushCollision(
+                    target: plan.target.description, images: [other.image.written, plan.image.written])
+            }
+            seen[key] = plan
+        }
+    }
+
+    /// Makes every blob exist in each repository that needs it, `jobs` blobs at a time; within
+    /// a blob, one repository after another, so that the later ones can mount it.
+    private func push(_ jobs: [BlobJob]) async throws -> [String: (BlobPush, Int64)] {
+        let registry = self.registry
+        let store = self.store
+        return try await withThrowingTaskGroup(of: [(String, (BlobPush, Int64))].self) { group in
+            var pending = jobs.makeIterator()
+            func startNext() {
+                guard let job = pending.next() else { return }
+                group.addTask {
+                    var holder: Reference?
+                    var outcomes: [(String, (BlobPush, Int64))] = []
+                    for repository in job.repositories {
+                        let outcome = try await registry.pushBlob(
+                            job.descriptor, to: repository, mountingFrom: holder,
+                            contents: { range in try store.contents(of: job.descriptor, range: range) })
+                        holder = repository
+                        outcomes.append(
+                            (
+                                Self.key(repository, job.descriptor.digest),
+                                (outcome, outcome == .uploaded ? job.descriptor.size : 0)
+                            ))
+                    }
+                    return outcomes
+                }
+            }
+            for _ in 0..<self.jobs { startNext() }
+            var all: [String: (BlobPush, Int64)] = [:]
+            while let outcomes = try await group.next() {
+                startNext()
+                for (key, outcome) in outcomes { all[key] = outcome }
+            }
+            return all
+        }
+    }
+
+    private static func key(_ repository: Reference, _ digest: Digest) -> String {
+        repository.repository + "@" + digest.description
+    }
+
+    private static func summary(of plan: Plan, outcomes: [String: (BlobPush, Int64)]) -> PushedImage {
+        var unique: [Digest: Descriptor] = [:]
+        for blob in plan.manifests.flatMap(\.blobs) { unique[blob.digest] = blob }
+        let results = unique.keys.compactMap { outcomes[key(plan.target, $0)] }
+        return PushedImage(
+            reference: plan.image.written, target: plan.target.description, digest: plan.top.digest,
+            manifests: plan.manifests.count + (MediaType.isIndex(plan.top.mediaType) ? 1 : 0),
+            blobs: unique.count,
+            uploaded: results.filter { $0.0 == .uploaded }.count,
+            mounted: results.filter { $0.0 == .mounted }.count,
+            present: results.filter { $0.0 == .present }.count,
+            uploadedBytes: results.reduce(0) { $0 + $1.1 },
+            completedFromSource: plan.completedFromSource)
+    }
+}
