@@ -49,27 +49,9 @@ import Testing
 
     @Test func aPullThroughRegistryIsAMirror() throws {
         let (upstream, _, reference) = try upstreamImage()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pull-through-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "proxy:\n  remoteurl: http://\(services.registry)\n".write(
-            toFile: directory + "/proxy.yml", atomically: true, encoding: .utf8)
-        // Not waited for with run(): the registry it leaves running holds on to what it inherited.
-        let start = Process()
-        start.executableURL = URL(fileURLWithPath: services.scripts + "/registry.sh")
-        start.arguments = ["start", directory, directory + "/proxy.yml"]
-        start.standardOutput = FileHandle.nullDevice
-        start.standardError = FileHandle.nullDevice
-        try start.run()
-        defer {
-            _ = try? run(services.scripts + "/registry.sh", ["stop", directory], check: false)
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-        var address: String?
-        for _ in 0..<200 where address == nil {
-            address = try? String(contentsOfFile: directory + "/address", encoding: .utf8)
-            if address == nil { usleep(50_000) }
-        }
-        let pullThrough = try #require(address).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pullThroughRegistry = try TestRegistry(
+            scripts: services.scripts, config: "proxy:\n  remoteurl: http://\(services.registry)\n")
+        let pullThrough = pullThroughRegistry.address
         let project = try project(reference, mirrors: [pullThrough], upstream: upstream)
         let pull = try images(["pull", "-v"], in: project)
         #expect(pull.status == 0, "\(pull.stderr)")

@@ -267,6 +267,57 @@ func images(_ arguments: [String], in project: Project, environment: [String: St
 
 /// A proxy of the test's own from `scripts/testservices/proxy.py` (`count` or `fault`), in front
 /// of a real registry: its address, what it counted, and stopped when the test lets go of it.
+/// A registry of a test's own (distribution, by scripts/registry.sh), stopped when dropped or
+/// by ``stop()``: for what the shared one cannot do, such as going away mid-test.
+final class TestRegistry {
+    let directory: String
+    let address: String
+
+    /// - Parameter config: YAML appended to the registry's config (`proxy:` for pull-through…).
+    init(scripts: String, config: String? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var arguments = ["start", directory]
+        if let config {
+            try config.write(toFile: directory + "/extra.yml", atomically: true, encoding: .utf8)
+            arguments.append(directory + "/extra.yml")
+        }
+        // Not waited for with run(): the registry it leaves running holds on to what it inherited.
+        let start = Process()
+        start.executableURL = URL(fileURLWithPath: scripts + "/registry.sh")
+        start.arguments = arguments
+        start.standardOutput = FileHandle.nullDevice
+        start.standardError = FileHandle.nullDevice
+        try start.run()
+        var address: String?
+        for _ in 0..<200 where address == nil {
+            address = try? String(contentsOfFile: directory + "/address", encoding: .utf8)
+            if address == nil { usleep(50_000) }
+        }
+        guard let address else { throw NotStarted(directory: directory) }
+        self.address = address.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    struct NotStarted: Error, CustomStringConvertible {
+        let directory: String
+        var description: String { "the registry in \(directory) did not start; see its registry.log" }
+    }
+
+    /// Kills it (SIGKILL: the test process's blocked signals are inherited), so that it is gone at once.
+    func stop() {
+        guard let pid = try? String(contentsOfFile: directory + "/pid", encoding: .utf8),
+            let number = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return }
+        kill(number, SIGKILL)
+        try? FileManager.default.removeItem(atPath: directory + "/pid")
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
 final class TestProxy {
     let process = Process()
     let address: String

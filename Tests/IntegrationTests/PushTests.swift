@@ -1,0 +1,158 @@
+import Foundation
+import ImagesKit
+import Testing
+
+/// `images push --to`: one machine seeds a shared registry from its cache, another pulls from
+/// that registry as a mirror while the upstream is gone. Registries of the tests' own
+/// (scripts/registry.sh), so that one can be stopped.
+@Suite struct PushTests {
+    let services: TestServices
+    init() throws { services = try TestServices.require() }
+
+    struct Pushed: Decodable { var images: [PushedImage] }
+
+    func push(_ arguments: [String], in project: Project) throws -> (CommandResult, [PushedImage]) {
+        let result = try images(["push", "--json"] + arguments, in: project)
+        let pushed = result.status == 0 ? try JSONDecoder().decode(Pushed.self, from: Data(result.stdout.utf8)).images : []
+        return (result, pushed)
+    }
+
+    /// The digest the registry serves for a tag (`Docker-Content-Digest` of a `HEAD`).
+    func servedDigest(_ registry: String, _ repository: String, _ tag: String) throws -> String {
+        let accept = [
+            "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ].joined(separator: ", ")
+        let headers = try run(
+            "curl", ["-sfI", "-H", "Accept: \(accept)", "http://\(registry)/v2/\(repository)/manifests/\(tag)"]
+        )
+        .stdout
+        let line = headers.split(whereSeparator: \.isNewline).first { $0.lowercased().hasPrefix("docker-content-digest:") }
+        return line.map { $0.split(separator: " ").last.map(String.init) ?? "" }?.trimmingCharacters(in: .whitespaces) ?? ""
+    }
+
+    @Test func aSecondMachinePullsWhatTheFirstPushedWithTheUpstreamGone() throws {
+        let upstream = try TestRegistry(scripts: services.scripts)
+        let shared = try TestRegistry(scripts: services.scripts)
+        for image in ["base", "app", "multi"] {
+            try run(
+                "skopeo",
+                [
+                    "copy", "--quiet", "--all", "--src-tls-verify=false", "--dest-tls-verify=false",
+                    "docker://\(services.registry)/test/\(image):1", "docker://\(upstream.address)/test/\(image):1",
+                ])
+        }
+        // multi is an index (amd64, arm64, an attestation), of which machine A wants amd64 only.
+        let declared =
+            ["base", "app"].map { "\(upstream.address)/test/\($0):1" }
+            + [#"{"ref": "\#(upstream.address)/test/multi:1", "platforms": ["linux/amd64"]}"#]
+        let machineA = try Project(images: declared)
+        let pullA = try images(["pull"], in: machineA)
+        #expect(pullA.status == 0, "\(pullA.stderr)")
+
+        let (first, pushed) = try push(["--to", "\(shared.address)/fleet"], in: machineA)
+        #expect(first.status == 0, "\(first.stderr)")
+        try #require(pushed.count == 3)
+        #expect(pushed[0].uploaded == pushed[0].blobs && pushed[0].mounted == 0)
+        // app's first layer is base's: mounted from fleet/test/base, not sent again.
+        #expect(pushed[1].mounted == 1, "\(pushed[1])")
+        // The index goes whole: its arm64 image and attestation came from the upstream first.
+        #expect(pushed[2].manifests == 4 && pushed[2].completedFromSource > 0, "\(pushed[2])")
+        let lock = try JSONSerialization.jsonObject(with: Data(machineA.lockText().utf8)) as! [String: Any]
+        var locked: [String: String] = [:]
+        for entry in lock["images"] as! [[String: Any]] { locked[entry["ref"] as! String] = entry["digest"] as? String }
+        for image in ["base", "app", "multi"] {
+            let digest = try #require(locked["\(upstream.address)/test/\(image):1"])
+            #expect(try servedDigest(shared.address, "fleet/test/\(image)", "1") == digest, "\(image)")
+        }
+
+        // Pushing again sends nothing.
+        let (again, pushedAgain) = try push(["--to", "\(shared.address)/fleet"], in: machineA)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(pushedAgain.allSatisfy { $0.uploaded == 0 && $0.mounted == 0 && $0.present == $0.blobs })
+
+        // The upstream goes away; machine B, with A's lock, names the shared registry its mirror.
+        upstream.stop()
+        #expect(try run("curl", ["-s", "http://\(upstream.address)/v2/"], check: false).status != 0)
+        let machineB = try Project(
+            images: declared, extra: #""registries": {"\#(upstream.address)": {"mirrors": ["\#(shared.address)/fleet"]}},"#)
+        try FileManager.default.copyItem(atPath: machineA.lockPath, toPath: machineB.lockPath)
+        let pullB = try images(["pull", "--locked", "-v"], in: machineB)
+        #expect(pullB.status == 0, "\(pullB.stderr)")
+        #expect(pullB.stderr.contains("\(upstream.address)/test/multi:1: served by mirror \(shared.address)/fleet"))
+        #expect(try images(["ls", "--json"], in: machineB).stdout == (try images(["ls", "--json"], in: machineA).stdout))
+        #expect(try images(["verify"], in: machineB).status == 0)
+        #expect(try machineB.lockText() == (try machineA.lockText()))
+    }
+
+    @Test func aLargeBlobGoesInChunksAndABrokenChunkIsResumed() throws {
+        let shared = try TestRegistry(scripts: services.scripts)
+        let repository = TestServices.uniqueRepository("push")
+        // Random bytes do not compress: a 70 MB layer, three chunks of 32 MiB at most.
+        try services.pushRandomImage("\(repository)/big:1", bytes: 70_000_000)
+        let reference = "\(services.registry)/\(repository)/big:1"
+        let project = try Project(images: [reference])
+        #expect(try images(["pull"], in: project).status == 0)
+        // The second chunk's connection is reset before the registry sees any of it.
+        let front = try TestProxy(["fault", shared.address, "patch-reset", "1", "/blobs/uploads/"], scripts: services.scripts)
+        let push = try images(["push", "--to", "\(front.address)/copy", "-v"], in: project)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.contains("resuming at byte 33554432"), "\(push.stderr)")
+        let stats = try front.stats()
+        #expect(stats["faults"] as? Int == 1)
+        // Three chunks, the second twice; never the first again.
+        #expect((stats["methods"] as? [String: Int])?["PATCH"] == 4, "\(stats)")
+
+        // What arrived is the image: another machine pulls it from there and verifies every byte.
+        let lock = try project.lockText()
+        let copy = try Project(images: ["\(shared.address)/copy/\(repository)/big:1"])
+        #expect(try images(["pull"], in: copy).status == 0)
+        #expect(try images(["verify"], in: copy).status == 0)
+        let digest = try #require(lock.firstMatch(of: /"digest" : "(sha256:[0-9a-f]+)"/)?.1)
+        #expect(try copy.lockText().contains(String(digest)))
+    }
+
+    @Test func whatCannotBePushedSaysWhyAndPushesNothing() throws {
+        let shared = try TestRegistry(scripts: services.scripts)
+        let base = "\(services.registry)/test/base:1"
+
+        // Not in the cache yet.
+        let project = try Project(images: [base])
+        #expect(try images(["lock"], in: project).status == 0)
+        let notPulled = try images(["push", "--to", shared.address], in: project)
+        #expect(notPulled.status != 0)
+        #expect(notPulled.stderr.contains("\(base) linux/amd64 is not in the cache"), "\(notPulled.stderr)")
+
+        // No lock.
+        let unlocked = try Project(images: [base])
+        let noLock = try images(["push", "--to", shared.address], in: unlocked)
+        #expect(noLock.status != 0 && noLock.stderr.contains("images.lock.json does not exist"), "\(noLock.stderr)")
+
+        // Not a registry.
+        #expect(try images(["pull"], in: project).status == 0)
+        let badTarget = try images(["push", "--to", "just-a-name"], in: project)
+        #expect(badTarget.status != 0 && badTarget.stderr.contains("just-a-name"), "\(badTarget.stderr)")
+
+        // Two declared images that would take the same tag with different content.
+        let other = try TestRegistry(scripts: services.scripts)
+        try run(
+            "skopeo",
+            [
+                "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+                "docker://\(services.registry)/test/app:1", "docker://\(other.address)/test/base:1",
+            ])
+        let colliding = try Project(images: [base, "\(other.address)/test/base:1"])
+        #expect(try images(["pull"], in: colliding).status == 0)
+        let collision = try images(["push", "--to", shared.address], in: colliding)
+        #expect(collision.status != 0)
+        #expect(collision.stderr.contains("would both be pushed to \(shared.address)/test/base:1"), "\(collision.stderr)")
+        let catalog = try run("curl", ["-sf", "http://\(shared.address)/v2/_catalog"]).stdout
+        #expect(catalog.contains(#""repositories":[]"#), "\(catalog)")
+
+        // A registry that wants credentials we do not have.
+        let denied = try images(["push", "--to", services.basicRegistry], in: project)
+        #expect(denied.status != 0)
+        #expect(denied.stderr.contains("registry \(services.basicRegistry) requires Basic authentication"), "\(denied.stderr)")
+    }
+}
