@@ -51,7 +51,7 @@ extension RegistryClient {
     ) async throws -> BlobPush where Contents.Element == ByteBuffer {
         if try await hasBlob(descriptor.digest, in: reference) { return .present }
         let what = "upload of blob \(descriptor.digest) to \(reference.name)"
-        return try await withUploadRetries(what: what, registry: reference.registry) {
+        return try await withUploadRetries(what: what, to: reference) {
             guard var location = try await startUpload(descriptor.digest, to: reference, mountingFrom: mountSource) else {
                 return .mounted
             }
@@ -95,7 +95,7 @@ extension RegistryClient {
     /// what it references is there (blobs, or for an index its manifests), so those go first.
     public func pushManifest(_ bytes: [UInt8], mediaType: String, to reference: Reference) async throws {
         let what = "manifest \(reference)"
-        try await withUploadRetries(what: what, registry: reference.registry) {
+        try await withUploadRetries(what: what, to: reference) {
             let response = try await send(
                 .PUT, registry: reference.registry, path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
                 headers: ["Content-Type": mediaType, "Content-Length": "\(bytes.count)"],
@@ -159,12 +159,15 @@ extension RegistryClient {
 
     /// Runs an upload step, again from its start when the registry could not be reached or
     /// answered 408, 429 or 5xx, as often as the ``RetryPolicy`` allows.
-    private func withUploadRetries<T>(what: String, registry: String, _ body: () async throws -> T) async throws -> T {
+    /// Being refused is said as such: for an upload, "not found" would mislead.
+    private func withUploadRetries<T>(what: String, to reference: Reference, _ body: () async throws -> T) async throws -> T {
         var retry = 0
         while true {
             do {
                 return try await body()
-            } catch let error where Self.isTransient(error) && retry + 1 < retryPolicy.attempts {
+            } catch RegistryError.accessDenied(_, _, let message) {
+                throw RegistryError.pushDenied(registry: reference.registry, repository: reference.repository, message: message)
+            } catch let error where Self.isTransient(error) && retry + 1 < retryPolicy.attempts && !Task.isCancelled {
                 retry += 1
                 let delay = retryPolicy.backoff(retry: retry)
                 logger.warning("\(what): \(error); retry \(retry) of \(retryPolicy.attempts - 1) in \(delay.spoken)")

@@ -25,6 +25,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
     case invalidManifest(reference: String, reason: String)
     /// More redirects than allowed.
     case tooManyRedirects(url: String)
+    /// The registry does not let these credentials (or no credentials) push to the repository.
+    case pushDenied(registry: String, repository: String, message: String)
     /// The registry refuses more requests for now (429), past what the retry policy waits for.
     case rateLimited(registry: String, retryAfter: Duration?, limit: RateLimit?, message: String)
 
@@ -52,6 +54,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
             "the manifest of \(reference) is invalid: \(reason)"
         case let .tooManyRedirects(url):
             "too many redirects fetching \(url)"
+        case let .pushDenied(registry, repository, message):
+            "registry \(registry) does not let this client push to \(repository) (\(message)); log in with an account that may push (docker login \(registry))"
         case let .rateLimited(registry, retryAfter, limit, message):
             "registry \(registry) is rate-limiting this client (429: \(message))"
                 + (limit.map { "; \($0)" } ?? "")

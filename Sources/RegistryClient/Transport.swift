@@ -59,6 +59,8 @@ final class Transport: Sendable {
                 reason = "answered \(response.status.code) (\(message))"
             } catch let error as RegistryError {
                 throw error
+            } catch let error as CancellationError {
+                throw error
             } catch {
                 guard retryable, retry + 1 < retryPolicy.attempts else {
                     throw RegistryError.unreachable(registry: registry, url: request.url, reason: describe(error))

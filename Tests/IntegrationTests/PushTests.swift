@@ -150,9 +150,34 @@ import Testing
         let catalog = try run("curl", ["-sf", "http://\(shared.address)/v2/_catalog"]).stdout
         #expect(catalog.contains(#""repositories":[]"#), "\(catalog)")
 
-        // A registry that wants credentials we do not have.
+        // A registry that wants credentials we do not have; one whose anonymous tokens only pull.
         let denied = try images(["push", "--to", services.basicRegistry], in: project)
         #expect(denied.status != 0)
         #expect(denied.stderr.contains("registry \(services.basicRegistry) requires Basic authentication"), "\(denied.stderr)")
+        let anonymous = try images(["push", "--to", "\(services.tokenRegistry)/anonymous"], in: project)
+        #expect(anonymous.status != 0)
+        #expect(
+            anonymous.stderr.contains(
+                "registry \(services.tokenRegistry) does not let this client push to anonymous/test/base (UNAUTHORIZED"),
+            "\(anonymous.stderr)")
+    }
+
+    @Test func pushingWithATokenAsksForPushAndPullScopesAndMounts() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
+        #expect(try images(["pull"], in: project).status == 0)
+        try project.login([services.tokenRegistry], user: services.user, password: services.password)
+        let prefix = TestServices.uniqueRepository("pushed")
+        let (push, pushed) = try push(["--to", "\(services.tokenRegistry)/\(prefix)", "-v"], in: project)
+        #expect(push.status == 0, "\(push.stderr)")
+        // The mount of base's layer into app asked for pull on the repository it came from.
+        #expect(pushed.map(\.mounted) == [0, 1], "\(pushed)")
+        #expect(
+            push.stderr.contains("token for repository:\(prefix)/test/app:pull,push repository:\(prefix)/test/base:pull"),
+            "\(push.stderr)")
+        #expect(!push.stderr.contains(services.password))
+        let copy = try Project(images: ["\(services.tokenRegistry)/\(prefix)/test/app:1"])
+        try copy.login([services.tokenRegistry], user: services.user, password: services.password)
+        #expect(try images(["pull"], in: copy).status == 0)
+        #expect(try images(["verify"], in: copy).status == 0)
     }
 }
