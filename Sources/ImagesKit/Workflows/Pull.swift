@@ -203,7 +203,7 @@ public struct PullWorkflow: Sendable {
 
     /// Downloads one blob into the store. Content that does not hash to its digest is thrown
     /// away and fetched once more (a bad hop may have damaged it); a second mismatch fails.
-    static func fetch(
+    private static func fetch(
         _ blob: Descriptor.WithSource, registry: RegistryClient, store: LayoutStore,
         progress: @escaping @Sendable (PullEvent) -> Void
     ) async throws -> Int64 {

@@ -140,6 +140,7 @@ public struct PushWorkflow: Sendable {
         }
         var completed = 0
         var manifests: [(descriptor: Descriptor, blobs: [Descriptor])] = []
+        var missing: [Digest: Descriptor.WithSource] = [:]
         for child in index.manifests {
             if !store.hasBlob(child.digest) {
                 let fetched = try await registry.fetchManifest(image.reference.pinned(to: child.digest))
@@ -148,13 +149,16 @@ public struct PushWorkflow: Sendable {
             }
             let blobs = try blobs(of: child.digest)
             for blob in blobs where !store.hasBlob(blob.digest) {
-                _ = try await PullWorkflow.fetch(
-                    Descriptor.WithSource(descriptor: blob, source: image.reference), registry: registry, store: store,
-                    progress: { _ in })
-                completed += 1
+                missing[blob.digest] = Descriptor.WithSource(descriptor: blob, source: image.reference)
             }
             manifests.append((child, blobs))
         }
+        try await PullWorkflow(registry: registry, store: store, jobs: jobs).download(
+            missing.values.sorted { $0.size > $1.size }
+        ) { _, failure in
+            if let failure { throw failure }
+        }
+        completed += missing.count
         return Plan(image: image, target: target, top: top, manifests: manifests, completedFromSource: completed)
     }
 
