@@ -25,7 +25,7 @@ import Testing
             "application/vnd.docker.distribution.manifest.v2+json",
         ].joined(separator: ", ")
         let headers = try run(
-            "curl", ["-sfI", "-H", "Accept: \(accept)", "http://\(registry)/v2/\(repository)/manifests/\(tag)"]
+            "curl", ["-sfI", "-H", "Accept: \(accept)", "http://\(registry)/v2/\(repository)/manifests/\(tag)"], check: false
         )
         .stdout
         let line = headers.split(whereSeparator: \.isNewline).first { $0.lowercased().hasPrefix("docker-content-digest:") }
@@ -111,6 +111,28 @@ import Testing
         #expect(try images(["verify"], in: copy).status == 0)
         let digest = try #require(lock.firstMatch(of: /"digest" : "(sha256:[0-9a-f]+)"/)?.1)
         #expect(try copy.lockText().contains(String(digest)))
+    }
+
+    @Test func uploadsAndManifestsAnswered5xxAreTriedAgainThenFailClearly() throws {
+        let shared = try TestRegistry(scripts: services.scripts)
+        let project = try Project(images: ["\(services.registry)/test/base:1"])
+        #expect(try images(["pull"], in: project).status == 0)
+
+        // Two 503s to the manifest PUTs: each tried again, and the push completes.
+        let flaky = try TestProxy(["fault", shared.address, "503", "2", "/manifests/"], scripts: services.scripts)
+        let push = try images(["push", "--to", "\(flaky.address)/flaky"], in: project)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.contains("retry 1 of 4"), "\(push.stderr)")
+        #expect(try flaky.stats()["faults"] as? Int == 2)
+        #expect(try servedDigest(shared.address, "flaky/test/base", "1").hasPrefix("sha256:"))
+
+        // Uploads that always fail: the push gives up after the policy's tries, saying why, and
+        // puts no manifest (nothing names blobs that are not there).
+        let broken = try TestProxy(["fault", shared.address, "500", "1000", "/blobs/uploads/"], scripts: services.scripts)
+        let failing = try images(["push", "--to", "\(broken.address)/broken"], in: project)
+        #expect(failing.status != 0)
+        #expect(failing.stderr.contains("answered 500"), "\(failing.stderr)")
+        #expect(try servedDigest(shared.address, "broken/test/base", "1") == "")
     }
 
     @Test func whatCannotBePushedSaysWhyAndPushesNothing() throws {

@@ -31,6 +31,7 @@
           exhausted  429 with RateLimit-Remaining: 0;w=21600 and Retry-After: 3600
           patch-reset  a PATCH of an upload's chunk after the first (Content-Range not from 0):
                      its body read, nothing forwarded, then a TCP reset
+        (500 and 503 hit POST, PUT and PATCH too, after reading their body.)
         POST, PUT and PATCH go to UPSTREAM with their bodies and the Host header, so that the
         upload locations the registry gives point back at this front. Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
         GET /_stats answers {"requests": N, "faults": N, "ranges": [Range headers received],
@@ -289,15 +290,20 @@ def fault(upstream, action, times, path_part="/blobs/"):
             with lock:
                 stats["requests"] += 1
                 stats["methods"][self.command] = stats["methods"].get(self.command, 0) + 1
-                inject = (action == "patch-reset" and self.command == "PATCH" and path_part in self.path
-                          and not self.headers.get("Content-Range", "0-").startswith("0-") and state["left"] > 0)
+                later_chunk = self.command == "PATCH" and not self.headers.get("Content-Range", "0-").startswith("0-")
+                inject = (path_part in self.path and state["left"] > 0
+                          and (action in ("500", "503") or (action == "patch-reset" and later_chunk)))
                 if inject:
                     state["left"] -= 1
                     stats["faults"] += 1
-            if inject:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if not inject:
+                return self.forward_with_body()
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if action == "patch-reset":
                 return self.reset()
-            self.forward_with_body()
+            body = json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected fault"}]}).encode()
+            self.send_head(int(action), [("Content-Length", str(len(body)))])
+            self.wfile.write(body)
 
         do_POST = do_PUT = do_PATCH = with_body
 
