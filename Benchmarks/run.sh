@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Every benchmark, one after the other, each printing its figures and ratios: pulling (against
-# skopeo, and peak memory with a 1 GB layer), loading into an empty dockerd (against docker pull
-# and docker load), and reporting sizes. The corpus (Benchmarks/corpus.sh) is built on the first
+# skopeo, and peak memory with a 1 GB layer), pushing to an empty registry (against skopeo),
+# loading into an empty dockerd (against docker pull and docker load), and reporting sizes. The corpus (Benchmarks/corpus.sh) is built on the first
 # run and kept in $SWIFT_IMAGES_BENCH_CACHE. Needs root. BENCHMARKS.md holds the latest results.
 # Usage: Benchmarks/run.sh [RUNS]   (RUNS per figure, default 5)
 set -euo pipefail
 cd "$(dirname "$0")"
-for benchmark in pull load report; do
+for benchmark in pull push load report; do
   echo "== Benchmarks/$benchmark.sh"
   ./"$benchmark".sh "$@"
   echo

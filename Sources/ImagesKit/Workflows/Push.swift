@@ -66,6 +66,10 @@ public struct PushWorkflow: Sendable {
     struct BlobJob: Sendable {
         var descriptor: Descriptor
         var repositories: [Reference]
+
+        mutating func add(_ repository: Reference) {
+            if !repositories.contains(where: { $0.repository == repository.repository }) { repositories.append(repository) }
+        }
     }
 
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
@@ -73,44 +77,43 @@ public struct PushWorkflow: Sendable {
             var plans: [Plan] = []
             for image in images { plans.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }
             try Self.checkNoCollisions(plans)
-
-            var jobs: [Digest: BlobJob] = [:]
-            var order: [Digest] = []
-            for plan in plans {
-                for blob in plan.manifests.flatMap(\.blobs) {
-                    if jobs[blob.digest] == nil {
-                        jobs[blob.digest] = BlobJob(descriptor: blob, repositories: [])
-                        order.append(blob.digest)
-                    }
-                    if !jobs[blob.digest]!.repositories.contains(where: { $0.repository == plan.target.repository }) {
-                        jobs[blob.digest]!.repositories.append(plan.target)
-                    }
-                }
-            }
-            let outcomes = try await push(order.map { jobs[$0]! }.sorted { $0.descriptor.size > $1.descriptor.size })
-
+            let outcomes = try await push(Self.blobJobs(for: plans))
             var results: [PushedImage] = []
             for plan in plans {
-                for manifest in plan.manifests {
-                    try await registry.pushManifest(
-                        try store.readBlob(manifest.descriptor.digest), mediaType: manifest.descriptor.mediaType,
-                        to: plan.target.pinned(to: manifest.descriptor.digest))
-                }
-                let topBytes = try store.readBlob(plan.top.digest)
-                if MediaType.isIndex(plan.top.mediaType) {
-                    try await registry.pushManifest(
-                        topBytes, mediaType: plan.top.mediaType, to: plan.target.pinned(to: plan.top.digest))
-                }
-                if let tag = plan.target.tag {
-                    let tagged = Reference(
-                        registry: plan.target.registry, repository: plan.target.repository, tag: tag, digest: nil)
-                    try await registry.pushManifest(topBytes, mediaType: plan.top.mediaType, to: tagged)
-                }
+                try await putManifests(of: plan)
                 let result = Self.summary(of: plan, outcomes: outcomes)
                 results.append(result)
                 progress(result)
             }
             return results
+        }
+    }
+
+    /// Each blob once, with every repository that needs it, largest first.
+    static func blobJobs(for plans: [Plan]) -> [BlobJob] {
+        var jobs: [Digest: BlobJob] = [:]
+        for plan in plans {
+            for blob in plan.manifests.flatMap(\.blobs) {
+                jobs[blob.digest, default: BlobJob(descriptor: blob, repositories: [])].add(plan.target)
+            }
+        }
+        return jobs.values.sorted { $0.descriptor.size > $1.descriptor.size }
+    }
+
+    /// The manifests by digest (an index after its own), then the tag.
+    private func putManifests(of plan: Plan) async throws {
+        for manifest in plan.manifests {
+            try await registry.pushManifest(
+                try store.readBlob(manifest.descriptor.digest), mediaType: manifest.descriptor.mediaType,
+                to: plan.target.pinned(to: manifest.descriptor.digest))
+        }
+        let top = try store.readBlob(plan.top.digest)
+        if MediaType.isIndex(plan.top.mediaType) {
+            try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: plan.target.pinned(to: plan.top.digest))
+        }
+        if let tag = plan.target.tag {
+            let tagged = Reference(registry: plan.target.registry, repository: plan.target.repository, tag: tag, digest: nil)
+            try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: tagged)
         }
     }
 
