@@ -72,6 +72,16 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         #expect(pushedAgain.allSatisfy { $0.uploaded == 0 && $0.mounted == 0 && $0.present == $0.blobs })
 
+        // While the upstream is there, a machine whose mirror is down pulls from it.
+        let down = try TestRegistry(scripts: services.scripts)
+        down.stop()
+        let machineC = try Project(
+            images: declared, extra: #""registries": {"\#(upstream.address)": {"mirrors": ["\#(down.address)/fleet"]}},"#)
+        try FileManager.default.copyItem(atPath: machineA.lockPath, toPath: machineC.lockPath)
+        let pullC = try images(["pull", "--locked"], in: machineC)
+        #expect(pullC.status == 0, "\(pullC.stderr)")
+        #expect(pullC.stderr.contains("mirror \(down.address)/fleet could not serve"), "\(pullC.stderr)")
+
         // The upstream goes away; machine B, with A's lock, names the shared registry its mirror.
         upstream.stop()
         #expect(try run("curl", ["-s", "http://\(upstream.address)/v2/"], check: false).status != 0)
