@@ -156,7 +156,7 @@ public final class Workspace: Sendable {
     /// from the cache to `destination` (`registry[/prefix]`), for machines that name it a mirror.
     public func push(
         to destination: String, filters: [String] = [], jobs: Int = 8,
-        progress: @escaping @Sendable (PushedImage) -> Void = { _ in }
+        progress: @escaping @Sendable (PushEvent) -> Void = { _ in }
     ) async throws -> [PushedImage] {
         let manifest = try requiredManifest
         let target = try Mirror(parsing: destination)

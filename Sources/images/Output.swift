@@ -63,20 +63,21 @@ enum Output {
     }
 }
 
-/// Renders pull progress on stderr: a live line on a terminal, one line per image otherwise.
-final class PullProgress: Sendable {
+/// Progress of a transfer on stderr: a live bar (bytes, rate, images done) on a terminal, and
+/// one line per finished image everywhere.
+final class TransferProgress: Sendable {
     private struct State {
         var images = 0
         var finished = 0
         var totalBytes: Int64 = 0
-        var receivedBytes: Int64 = 0
+        var movedBytes: Int64 = 0
         var lastDraw = ContinuousClock.now - .seconds(1)
         var drawn = false
     }
 
     private let state = Mutex(State())
     private let live: Bool
-    private let quiet: Bool
+    let quiet: Bool
     private let start = ContinuousClock.now
 
     init(quiet: Bool) {
@@ -84,40 +85,77 @@ final class PullProgress: Sendable {
         self.live = Output.stderrIsTerminal
     }
 
-    func handle(_ event: PullEvent) {
+    /// How many images and bytes the transfer is about.
+    func planned(images: Int, bytes: Int64) {
+        state.withLock { state in
+            state.images = images
+            state.totalBytes = bytes
+        }
+    }
+
+    /// More bytes moved (negative: bytes to do again).
+    func moved(_ bytes: Int64) {
         guard !quiet else { return }
         state.withLock { state in
-            switch event {
-            case let .locked(changes):
-                for change in changes { Output.printError(describe(change)) }
-            case let .planned(images, _, bytes):
-                state.images = images
-                state.totalBytes = bytes
-            case let .received(bytes):
-                state.receivedBytes += bytes
-                if live, ContinuousClock.now - state.lastDraw > .milliseconds(100) {
-                    state.lastDraw = .now
-                    draw(state)
-                    state.drawn = true
-                }
-            case let .finished(image):
-                state.finished += 1
-                if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                Output.printError(line(for: image))
-                if live, state.finished < state.images { draw(state) }
+            state.movedBytes += bytes
+            if live, ContinuousClock.now - state.lastDraw > .milliseconds(100) {
+                state.lastDraw = .now
+                draw(state)
+                state.drawn = true
             }
+        }
+    }
+
+    /// A line above the bar.
+    func print(_ line: String) {
+        guard !quiet else { return }
+        state.withLock { state in
+            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            Output.printError(line)
+            if live, state.drawn, state.finished < state.images { draw(state) }
+        }
+    }
+
+    /// One image is done; `line` says how it went.
+    func finished(_ line: String) {
+        guard !quiet else { return }
+        state.withLock { state in
+            state.finished += 1
+            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            Output.printError(line)
+            if live, state.finished < state.images { draw(state) }
         }
     }
 
     private func draw(_ state: State) {
         let elapsed = max((ContinuousClock.now - start) / .seconds(1), 0.001)
-        let fraction = state.totalBytes > 0 ? Double(state.receivedBytes) / Double(state.totalBytes) : 1
+        let fraction = state.totalBytes > 0 ? Double(state.movedBytes) / Double(state.totalBytes) : 1
         let width = 24
-        let filled = Int(fraction * Double(width))
+        let filled = min(max(Int(fraction * Double(width)), 0), width)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let text =
-            "\r\u{1B}[K\(bar) \(Output.size(state.receivedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.receivedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
+            "\r\u{1B}[K\(bar) \(Output.size(state.movedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.movedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
         FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// Renders pull progress: the lock's changes, the bar, a line per image.
+struct PullProgress: Sendable {
+    let transfer: TransferProgress
+
+    init(quiet: Bool) { transfer = TransferProgress(quiet: quiet) }
+
+    func handle(_ event: PullEvent) {
+        switch event {
+        case let .locked(changes):
+            for change in changes { transfer.print(describe(change)) }
+        case let .planned(images, _, bytes):
+            transfer.planned(images: images, bytes: bytes)
+        case let .received(bytes):
+            transfer.moved(bytes)
+        case let .finished(image):
+            transfer.finished(line(for: image))
+        }
     }
 
     private func line(for image: PulledImage) -> String {

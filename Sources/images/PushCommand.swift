@@ -33,20 +33,27 @@ struct PushCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let quiet = global.quiet || global.json
+        let progress = TransferProgress(quiet: global.quiet || global.json)
         let images = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
-            try await workspace.push(to: destination, filters: references, jobs: jobs) { image in
-                guard !quiet else { return }
-                var line = "pushed \(image.reference) to \(image.target) \(image.digest.short): "
-                line += "\(image.uploaded) blobs uploaded (\(Output.size(image.uploadedBytes))), \(image.mounted) mounted, "
-                line += "\(image.present) present"
-                if image.completedFromSource > 0 { line += "; \(image.completedFromSource) fetched to complete its index" }
-                Output.printError(line)
+            try await workspace.push(to: destination, filters: references, jobs: jobs) { event in
+                switch event {
+                case let .planned(images, _, bytes): progress.planned(images: images, bytes: bytes)
+                case let .sent(bytes): progress.moved(bytes)
+                case let .finished(image): progress.finished(Self.line(for: image))
+                }
             }
         }
         if global.json { return try Output.printJSON(["images": images]) }
         guard !global.quiet else { return }
         let uploaded = images.reduce(0) { $0 + $1.uploadedBytes }
         Output.printError("\(images.count) images pushed to \(destination), \(Output.size(uploaded)) uploaded")
+    }
+
+    static func line(for image: PushedImage) -> String {
+        var line = "\(Output.paint("pushed", .green)) \(image.reference) to \(image.target) \(image.digest.short): "
+        line += "\(image.uploaded) blobs uploaded (\(Output.size(image.uploadedBytes))), \(image.mounted) mounted, "
+        line += "\(image.present) present"
+        if image.completedFromSource > 0 { line += "; \(image.completedFromSource) fetched to complete its index" }
+        return line
     }
 }

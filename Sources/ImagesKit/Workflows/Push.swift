@@ -1,7 +1,18 @@
 import Foundation
 import LayoutStore
+import NIOCore
 import OCIModel
 import RegistryClient
+
+/// Progress of a push, as small events the CLI aggregates.
+public enum PushEvent: Sendable {
+    /// What the push is about: images, blobs, and their bytes once per repository that needs them.
+    case planned(images: Int, blobs: Int, bytes: Int64)
+    /// More bytes done: sent, or of blobs found present or mounted.
+    case sent(bytes: Int64)
+    /// One image is in the destination, manifests and tag included.
+    case finished(PushedImage)
+}
 
 /// The outcome of pushing one declared image.
 public struct PushedImage: Sendable, Codable, Equatable {
@@ -39,11 +50,11 @@ public struct PushWorkflow: Sendable {
     public let destination: Mirror
     /// How many blobs go at once.
     public let jobs: Int
-    public let progress: @Sendable (PushedImage) -> Void
+    public let progress: @Sendable (PushEvent) -> Void
 
     public init(
         registry: RegistryClient, store: LayoutStore, destination: Mirror, jobs: Int,
-        progress: @escaping @Sendable (PushedImage) -> Void = { _ in }
+        progress: @escaping @Sendable (PushEvent) -> Void = { _ in }
     ) {
         self.registry = registry
         self.store = store
@@ -77,13 +88,18 @@ public struct PushWorkflow: Sendable {
             var plans: [Plan] = []
             for image in images { plans.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }
             try Self.checkNoCollisions(plans)
-            let outcomes = try await push(Self.blobJobs(for: plans))
+            let jobs = Self.blobJobs(for: plans)
+            progress(
+                .planned(
+                    images: plans.count, blobs: jobs.count,
+                    bytes: jobs.reduce(0) { $0 + $1.descriptor.size * Int64($1.repositories.count) }))
+            let outcomes = try await push(jobs)
             var results: [PushedImage] = []
             for plan in plans {
                 try await putManifests(of: plan)
                 let result = Self.summary(of: plan, outcomes: outcomes)
                 results.append(result)
-                progress(result)
+                progress(.finished(result))
             }
             return results
         }
@@ -192,6 +208,7 @@ public struct PushWorkflow: Sendable {
     private func push(_ jobs: [BlobJob]) async throws -> [String: (BlobPush, Int64)] {
         let registry = self.registry
         let store = self.store
+        let progress = self.progress
         return try await withThrowingTaskGroup(of: [(String, (BlobPush, Int64))].self) { group in
             var pending = jobs.makeIterator()
             func startNext() {
@@ -202,7 +219,12 @@ public struct PushWorkflow: Sendable {
                     for repository in job.repositories {
                         let outcome = try await registry.pushBlob(
                             job.descriptor, to: repository, mountingFrom: holder,
-                            contents: { range in try store.contents(of: job.descriptor, range: range) })
+                            contents: { range in
+                                ReportingChunks(base: try store.contents(of: job.descriptor, range: range)) {
+                                    progress(.sent(bytes: Int64($0)))
+                                }
+                            })
+                        if outcome != .uploaded { progress(.sent(bytes: job.descriptor.size)) }
                         holder = repository
                         outcomes.append(
                             (
@@ -240,5 +262,25 @@ public struct PushWorkflow: Sendable {
             present: results.filter { $0.0 == .present }.count,
             uploadedBytes: results.reduce(0) { $0 + $1.1 },
             completedFromSource: plan.completedFromSource)
+    }
+}
+
+/// A blob's chunks as they are read for an upload, each reported by its size.
+struct ReportingChunks<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let report: @Sendable (Int) -> Void
+
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), report: report) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let report: @Sendable (Int) -> Void
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let chunk = try await base.next() else { return nil }
+            report(chunk.readableBytes)
+            return chunk
+        }
     }
 }
