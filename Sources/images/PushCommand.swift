@@ -11,15 +11,17 @@ struct PushCommand: AsyncParsableCommand {
             registry.internal:5000/hub/library/postgres:16, where a machine whose images.json \
             names "registry.internal:5000/hub" in registries."docker.io".mirrors looks for it. \
             Digests stay the same; an index goes whole, its platforms the cache lacks fetched \
-            from the image's registry. Blobs the destination has are skipped, blobs in another \
-            of its repositories mounted. Needs the lock and the images in the cache \
+            from the image's registry. Blobs the destination has are skipped, blobs pushed to \
+            another of its repositories in the same run mounted. Needs the lock and the images in the cache \
             ('images pull --locked' first).
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("to"), help: "The registry, with an optional path prefix: HOST[:PORT][/PREFIX].")
+    @Option(
+        name: .customLong("to"),
+        help: ArgumentHelp("The registry, with an optional path prefix: HOST[:PORT][/PREFIX].", valueName: "destination"))
     var destination: String
 
     @Option(help: "How many blobs go at once.")
