@@ -159,7 +159,12 @@ public final class Workspace: Sendable {
         progress: @escaping @Sendable (PushEvent) -> Void = { _ in }
     ) async throws -> [PushedImage] {
         let manifest = try requiredManifest
-        let target = try Mirror(parsing: destination)
+        let target: Mirror
+        do {
+            target = try Mirror(parsing: destination)
+        } catch {
+            throw ImagesError.invalidDestination(destination, reason: error.reason)
+        }
         guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "push") }
         let images = try manifest.images(matching: filters)
         let outdated = images.filter { image in (try? lock.pinnedEntry(for: image)) == nil }

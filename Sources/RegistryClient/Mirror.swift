@@ -13,10 +13,15 @@ public struct Mirror: Hashable, Sendable, CustomStringConvertible {
         let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
         let host = String(trimmed.prefix { $0 != "/" })
         // Parsed as the name of an image under it, the host must come out as the registry.
-        let probe = try Reference(parsing: trimmed + "/probe")
+        let probe: Reference
+        do {
+            probe = try Reference(parsing: trimmed + "/probe")
+        } catch {
+            throw ReferenceError(reference: text, reason: error.reason)
+        }
         guard probe.registry == host, host.contains(".") || host.contains(":") || host == "localhost" else {
             throw ReferenceError(
-                reference: text, reason: "a mirror starts with a registry host (with a '.' or a port, or localhost)")
+                reference: text, reason: "it must start with a registry host (with a '.' or a port, or localhost)")
         }
         registry = host
         let path = trimmed.dropFirst(host.count).drop { $0 == "/" }

@@ -80,7 +80,7 @@ import Testing
         #expect(mirrors[1].reference(for: postgres).description == "localhost:5001/library/postgres:16")
         expectError(
             #"{"version":1,"images":[],"registries":{"docker.io":{"mirrors":["hub"]}}}"#, #"registries["docker.io"].mirrors"#,
-            "a mirror starts with a registry host")
+            "it must start with a registry host")
     }
 
     @Test func malformedJSONSaysWhere() {

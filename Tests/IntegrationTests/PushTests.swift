@@ -164,7 +164,7 @@ import Testing
         // Not a registry.
         #expect(try images(["pull"], in: project).status == 0)
         let badTarget = try images(["push", "--to", "just-a-name"], in: project)
-        #expect(badTarget.status != 0 && badTarget.stderr.contains("just-a-name"), "\(badTarget.stderr)")
+        #expect(badTarget.status != 0 && badTarget.stderr.contains("--to 'just-a-name' is not a registry"), "\(badTarget.stderr)")
 
         // Two declared images that would take the same tag with different content.
         let other = try TestRegistry(scripts: services.scripts)
