@@ -52,11 +52,12 @@ cache_bytes=$(du -sb "$SWIFT_IMAGES_CACHE" | cut -f1)
 
 m_cold=$(median "${cold[@]}") m_skopeo_cold=$(median "${skopeo_cold[@]}")
 m_warm=$(median "${warm[@]}") m_skopeo_warm=$(median "${skopeo_warm[@]}")
+each() { printf '%.2f ' "$@"; }
 cat <<REPORT
-Pushing ${#refs[@]} images, $((cache_bytes / 1000000)) MB cached, to a registry on loopback (median of $runs):
-  cold: images push --to                 ${m_cold} s
-  cold: skopeo copy --all, each image    ${m_skopeo_cold} s   images / skopeo = $(ratio "$m_cold" "$m_skopeo_cold")
-  warm: images push --to                 ${m_warm} s
-  warm: skopeo copy --all again          ${m_skopeo_warm} s   images / skopeo = $(ratio "$m_warm" "$m_skopeo_warm")
+Pushing ${#refs[@]} images, $((cache_bytes / 1000000)) MB cached, to a registry on loopback (median of $runs; every run):
+  cold: images push --to                 ${m_cold} s   ($(each "${cold[@]}"))
+  cold: skopeo copy --all, each image    ${m_skopeo_cold} s   images / skopeo = $(ratio "$m_cold" "$m_skopeo_cold")   ($(each "${skopeo_cold[@]}"))
+  warm: images push --to                 ${m_warm} s   ($(each "${warm[@]}"))
+  warm: skopeo copy --all again          ${m_skopeo_warm} s   images / skopeo = $(ratio "$m_warm" "$m_skopeo_warm")   ($(each "${skopeo_warm[@]}"))
 Machine: $(machine)
 REPORT
