@@ -91,6 +91,16 @@ extension RegistryClient {
         }
     }
 
+    /// The digest `reference`'s tag (or digest) names in its repository, from a `HEAD`; nil when
+    /// the registry does not have it or does not say.
+    public func manifestDigest(of reference: Reference) async throws -> Digest? {
+        let response = try await send(
+            .HEAD, registry: reference.registry, path: "/v2/\(reference.repository)/manifests/\(reference.identifier)",
+            headers: Self.manifestHeaders, scope: Self.pushScope(reference), what: "manifest \(reference)")
+        guard response.status == .ok else { return nil }
+        return response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest(parsing: $0) }
+    }
+
     /// Puts a manifest or index under `reference`'s tag or digest. The registry checks that
     /// what it references is there (blobs, or for an index its manifests), so those go first.
     public func pushManifest(_ bytes: [UInt8], mediaType: String, to reference: Reference) async throws {

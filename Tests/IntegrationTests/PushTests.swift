@@ -67,10 +67,12 @@ import Testing
             #expect(try servedDigest(shared.address, "fleet/test/\(image)", "1") == digest, "\(image)")
         }
 
-        // Pushing again sends nothing.
+        // Pushing again sends nothing: blobs are there, tags name the same digests.
         let (again, pushedAgain) = try push(["--to", "\(shared.address)/fleet"], in: machineA)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(pushedAgain.allSatisfy { $0.uploaded == 0 && $0.mounted == 0 && $0.present == $0.blobs })
+        #expect(
+            pushedAgain.allSatisfy { $0.uploaded == 0 && $0.mounted == 0 && $0.present == $0.blobs && $0.manifests == 0 },
+            "\(pushedAgain)")
 
         // While the upstream is there, a machine whose mirror is down pulls from it.
         let down = try TestRegistry(scripts: services.scripts)
@@ -128,12 +130,15 @@ import Testing
         let project = try Project(images: ["\(services.registry)/test/base:1"])
         #expect(try images(["pull"], in: project).status == 0)
 
-        // Two 503s to the manifest PUTs: each tried again, and the push completes.
-        let flaky = try TestProxy(["fault", shared.address, "503", "2", "/manifests/"], scripts: services.scripts)
+        // Two 503s to the manifest's PUT: tried again, and the push completes.
+        let flaky = try TestProxy(["fault", shared.address, "503-put", "2", "/manifests/"], scripts: services.scripts)
         let push = try images(["push", "--to", "\(flaky.address)/flaky"], in: project)
         #expect(push.status == 0, "\(push.stderr)")
         #expect(push.stderr.contains("retry 1 of 4"), "\(push.stderr)")
-        #expect(try flaky.stats()["faults"] as? Int == 2)
+        let stats = try flaky.stats()
+        #expect(stats["faults"] as? Int == 2)
+        // The two blobs' uploads end with a PUT each; then the manifest: 503 twice, by digest, by tag.
+        #expect((stats["methods"] as? [String: Int])?["PUT"] == 2 + 2 + 2, "\(stats)")
         #expect(try servedDigest(shared.address, "flaky/test/base", "1").hasPrefix("sha256:"))
 
         // Uploads that always fail: the push gives up after the policy's tries, saying why, and

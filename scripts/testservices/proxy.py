@@ -31,6 +31,7 @@
           exhausted  429 with RateLimit-Remaining: 0;w=21600 and Retry-After: 3600
           patch-reset  a PATCH of an upload's chunk after the first (Content-Range not from 0):
                      its body read, nothing forwarded, then a TCP reset
+          503-put    503 to PUT requests only (manifests, the end of uploads)
         (500 and 503 hit POST, PUT and PATCH too, after reading their body.)
         POST, PUT and PATCH go to UPSTREAM with their bodies and the Host header, so that the
         upload locations the registry gives point back at this front. Every answer carries RateLimit-Limit: 100;w=21600 and RateLimit-Remaining: 42;w=21600.
@@ -226,7 +227,7 @@ def fault(upstream, action, times, path_part="/blobs/"):
                     body = json.dumps(stats).encode()
                 self.send_head(200, [("Content-Length", str(len(body)))])
                 return self.wfile.write(body)
-            matching = path_part in self.path
+            matching = path_part in self.path and action not in ("503-put", "patch-reset")  # those are for uploads
             status, headers, body = (None, [], b"")
             if matching and action in ("reset", "truncate", "stall", "flip"):
                 status, headers, body = self.upstream_response(head)
@@ -292,7 +293,8 @@ def fault(upstream, action, times, path_part="/blobs/"):
                 stats["methods"][self.command] = stats["methods"].get(self.command, 0) + 1
                 later_chunk = self.command == "PATCH" and not self.headers.get("Content-Range", "0-").startswith("0-")
                 inject = (path_part in self.path and state["left"] > 0
-                          and (action in ("500", "503") or (action == "patch-reset" and later_chunk)))
+                          and (action in ("500", "503") or (action == "503-put" and self.command == "PUT")
+                               or (action == "patch-reset" and later_chunk)))
                 if inject:
                     state["left"] -= 1
                     stats["faults"] += 1
@@ -302,7 +304,7 @@ def fault(upstream, action, times, path_part="/blobs/"):
             if action == "patch-reset":
                 return self.reset()
             body = json.dumps({"errors": [{"code": "UNAVAILABLE", "message": "injected fault"}]}).encode()
-            self.send_head(int(action), [("Content-Length", str(len(body)))])
+            self.send_head(int(action[:3]), [("Content-Length", str(len(body)))])
             self.wfile.write(body)
 
         do_POST = do_PUT = do_PATCH = with_body

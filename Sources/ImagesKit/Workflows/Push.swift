@@ -22,7 +22,8 @@ public struct PushedImage: Sendable, Codable, Equatable {
     public var target: String
     /// The digest of what was pushed (the index, or the manifest): the same on both sides.
     public var digest: Digest
-    /// Manifests put, the index's other platforms and attestations included.
+    /// Manifests put, the index's other platforms and attestations included (0 when the tag
+    /// already named the image).
     public var manifests: Int
     /// Blobs of the image (configs and layers), and how each got there.
     public var blobs: Int
@@ -96,8 +97,8 @@ public struct PushWorkflow: Sendable {
             let outcomes = try await push(jobs)
             var results: [PushedImage] = []
             for plan in plans {
-                try await putManifests(of: plan)
-                let result = Self.summary(of: plan, outcomes: outcomes)
+                let manifests = try await putManifests(of: plan)
+                let result = Self.summary(of: plan, manifests: manifests, outcomes: outcomes)
                 results.append(result)
                 progress(.finished(result))
             }
@@ -116,8 +117,14 @@ public struct PushWorkflow: Sendable {
         return jobs.values.sorted { $0.descriptor.size > $1.descriptor.size }
     }
 
-    /// The manifests by digest (an index after its own), then the tag.
-    private func putManifests(of plan: Plan) async throws {
+    /// The manifests by digest (an index after its own), then the tag; nothing when the tag
+    /// already names the image (the registry took its manifests then).
+    /// - Returns: how many manifests and indexes were put.
+    private func putManifests(of plan: Plan) async throws -> Int {
+        let tagged = plan.target.tag.map {
+            Reference(registry: plan.target.registry, repository: plan.target.repository, tag: $0, digest: nil)
+        }
+        if try await registry.manifestDigest(of: tagged ?? plan.target) == plan.top.digest { return 0 }
         for manifest in plan.manifests {
             try await registry.pushManifest(
                 try store.readBlob(manifest.descriptor.digest), mediaType: manifest.descriptor.mediaType,
@@ -127,10 +134,8 @@ public struct PushWorkflow: Sendable {
         if MediaType.isIndex(plan.top.mediaType) {
             try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: plan.target.pinned(to: plan.top.digest))
         }
-        if let tag = plan.target.tag {
-            let tagged = Reference(registry: plan.target.registry, repository: plan.target.repository, tag: tag, digest: nil)
-            try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: tagged)
-        }
+        if let tagged { try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: tagged) }
+        return plan.manifests.count + (MediaType.isIndex(plan.top.mediaType) ? 1 : 0)
     }
 
     /// What `image` consists of in the cache, completed from its registry where an index
@@ -249,13 +254,13 @@ public struct PushWorkflow: Sendable {
         repository.repository + "@" + digest.description
     }
 
-    private static func summary(of plan: Plan, outcomes: [String: (BlobPush, Int64)]) -> PushedImage {
+    private static func summary(of plan: Plan, manifests: Int, outcomes: [String: (BlobPush, Int64)]) -> PushedImage {
         var unique: [Digest: Descriptor] = [:]
         for blob in plan.manifests.flatMap(\.blobs) { unique[blob.digest] = blob }
         let results = unique.keys.compactMap { outcomes[key(plan.target, $0)] }
         return PushedImage(
             reference: plan.image.written, target: plan.target.description, digest: plan.top.digest,
-            manifests: plan.manifests.count + (MediaType.isIndex(plan.top.mediaType) ? 1 : 0),
+            manifests: manifests,
             blobs: unique.count,
             uploaded: results.filter { $0.0 == .uploaded }.count,
             mounted: results.filter { $0.0 == .mounted }.count,
