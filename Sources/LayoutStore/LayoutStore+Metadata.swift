@@ -1,8 +1,8 @@
 import Foundation
 import OCIModel
 
-/// What the cache knows beyond the OCI layout: when each image was last used, and the sizes
-/// of layers measured by decompressing them. Lives in `.swift-images/metadata.json`, replaced
+/// What the cache knows beyond the OCI layout: when each image was last used, the sizes of
+/// layers measured by decompressing them, and where pushes put blobs. Lives in `.swift-images/metadata.json`, replaced
 /// atomically under the cache lock.
 public struct CacheMetadata: Codable, Sendable, Equatable {
     public struct ImageRecord: Codable, Sendable, Equatable {
@@ -15,6 +15,9 @@ public struct CacheMetadata: Codable, Sendable, Equatable {
     public var images: [String: ImageRecord] = [:]
     /// Keyed by the layer's (compressed) digest.
     public var layers: [String: LayerSizes] = [:]
+    /// Per registry pushed to, per blob digest, a repository there that holds the blob (the
+    /// latest one it was pushed to): a later push to another repository mounts it from there.
+    public var blobLocations: [String: [String: String]] = [:]
 
     public init() {}
 
@@ -23,6 +26,7 @@ public struct CacheMetadata: Codable, Sendable, Equatable {
         version = try container.decode(Int.self, forKey: .version)
         images = try container.decodeIfPresent([String: ImageRecord].self, forKey: .images) ?? [:]
         layers = try container.decodeIfPresent([String: LayerSizes].self, forKey: .layers) ?? [:]
+        blobLocations = try container.decodeIfPresent([String: [String: String]].self, forKey: .blobLocations) ?? [:]
     }
 }
 
@@ -49,6 +53,16 @@ extension LayoutStore {
         guard !keys.isEmpty else { return }
         try await updateMetadata { metadata in
             for key in keys { metadata.images[key] = .init(lastUsed: date) }
+        }
+    }
+
+    /// Records that `registry` holds each digest's blob in the repository given.
+    public func recordBlobLocations(_ locations: [Digest: String], in registry: String) async throws {
+        guard !locations.isEmpty else { return }
+        try await updateMetadata { metadata in
+            for (digest, repository) in locations {
+                metadata.blobLocations[registry, default: [:]][digest.description] = repository
+            }
         }
     }
 

@@ -52,9 +52,14 @@ extension RegistryClient {
         if try await hasBlob(descriptor.digest, in: reference) { return .present }
         let what = "upload of blob \(descriptor.digest) to \(reference.name)"
         return try await withUploadRetries(what: what, to: reference) {
-            guard var location = try await startUpload(descriptor.digest, to: reference, mountingFrom: mountSource) else {
-                return .mounted
+            let started: String?
+            do {
+                started = try await startUpload(descriptor.digest, to: reference, mountingFrom: mountSource)
+            } catch RegistryError.accessDenied where mountSource != nil {
+                // Not allowed to read the repository to mount from: an upload needs no more than push.
+                started = try await startUpload(descriptor.digest, to: reference, mountingFrom: nil)
             }
+            guard var location = started else { return .mounted }
             var offset: Int64 = 0
             var failedChunks = 0
             if descriptor.size > Self.uploadChunkSize {

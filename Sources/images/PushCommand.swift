@@ -11,8 +11,8 @@ struct PushCommand: AsyncParsableCommand {
             registry.internal:5000/hub/library/postgres:16, where a machine whose images.json \
             names "registry.internal:5000/hub" in registries."docker.io".mirrors looks for it. \
             Digests stay the same; an index goes whole, its platforms the cache lacks fetched \
-            from the image's registry. Blobs the destination has are skipped, blobs pushed to \
-            another of its repositories in the same run mounted. Needs the lock and the images in the cache \
+            from the image's registry. Blobs the destination has are skipped, blobs this cache \
+            pushed to another of its repositories mounted. Needs the lock and the images in the cache \
             ('images pull --locked' first).
             """
     )

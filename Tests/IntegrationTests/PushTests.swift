@@ -98,6 +98,31 @@ import Testing
         #expect(try machineB.lockText() == (try machineA.lockText()))
     }
 
+    @Test func aLaterPushMountsWhatAnEarlierOnePutInAnotherRepository() throws {
+        let shared = try TestRegistry(scripts: services.scripts)
+        let base = "\(services.registry)/test/base:1"
+        let app = "\(services.registry)/test/app:1"
+        let project = try Project(images: [base, app])
+        #expect(try images(["pull"], in: project).status == 0)
+        let (first, _) = try push(["--to", "\(shared.address)/one", base], in: project)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Another run, another prefix: app's first layer is base's, which the cache remembers
+        // having put in one/test/base.
+        let (second, pushed) = try push(["--to", "\(shared.address)/two", app], in: project)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(pushed.first?.mounted == 1 && pushed.first?.uploaded == 3, "\(pushed)")
+        // A location that no longer holds the blob: the registry does not mount, and it is sent.
+        try FileManager.default.removeItem(atPath: shared.directory + "/storage/docker/registry/v2/repositories/two")
+        try FileManager.default.removeItem(atPath: shared.directory + "/storage/docker/registry/v2/repositories/one")
+        try FileManager.default.removeItem(atPath: shared.directory + "/storage/docker/registry/v2/blobs")
+        let (third, again) = try push(["--to", "\(shared.address)/three", app], in: project)
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(again.first?.uploaded == 4 && again.first?.mounted == 0, "\(again)")
+        let copy = try Project(images: ["\(shared.address)/three/test/app:1"])
+        #expect(try images(["pull"], in: copy).status == 0)
+        #expect(try images(["verify"], in: copy).status == 0)
+    }
+
     @Test func aLargeBlobGoesInChunksAndABrokenChunkIsResumed() throws {
         let shared = try TestRegistry(scripts: services.scripts)
         let repository = TestServices.uniqueRepository("push")

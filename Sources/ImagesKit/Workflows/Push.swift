@@ -214,12 +214,17 @@ public struct PushWorkflow: Sendable {
         let registry = self.registry
         let store = self.store
         let progress = self.progress
-        return try await withThrowingTaskGroup(of: [(String, (BlobPush, Int64))].self) { group in
+        let destination = self.destination
+        // Where earlier pushes put blobs in this registry: places to mount from.
+        let known = (try? store.metadata().blobLocations[destination.registry]) ?? [:]
+        let outcomes = try await withThrowingTaskGroup(of: [(String, (BlobPush, Int64))].self) { group in
             var pending = jobs.makeIterator()
             func startNext() {
                 guard let job = pending.next() else { return }
                 group.addTask {
-                    var holder: Reference?
+                    var holder = known[job.descriptor.digest.description].map {
+                        Reference(registry: destination.registry, repository: $0, tag: nil, digest: nil)
+                    }
                     var outcomes: [(String, (BlobPush, Int64))] = []
                     for repository in job.repositories {
                         let outcome = try await registry.pushBlob(
@@ -248,6 +253,10 @@ public struct PushWorkflow: Sendable {
             }
             return all
         }
+        var locations: [Digest: String] = [:]
+        for job in jobs { locations[job.descriptor.digest] = job.repositories.last?.repository }
+        try await store.recordBlobLocations(locations, in: destination.registry)
+        return outcomes
     }
 
     private static func key(_ repository: Reference, _ digest: Digest) -> String {
