@@ -84,6 +84,11 @@ public struct PushWorkflow: Sendable {
         }
     }
 
+    /// Pushes `images` as `lock` pins them.
+    /// - Returns: one result per image, in manifest order.
+    /// - Throws: ``ImagesError/notInCache(reference:cache:)`` for a declared platform the cache
+    ///   lacks, ``ImagesError/pushCollision(target:images:)`` before anything is sent, and the
+    ///   registry's errors (``RegistryError/pushDenied(registry:repository:message:)``…).
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
         try await store.withBlobsProtected {
             var plans: [Plan] = []
