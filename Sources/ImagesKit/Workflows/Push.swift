@@ -147,22 +147,27 @@ public struct PushWorkflow: Sendable {
     /// names manifests the cache does not hold.
     private func plan(_ image: DeclaredImage, entry: LockedImage) async throws -> Plan {
         let target = destination.reference(for: image.reference)
-        let top = Descriptor(
-            mediaType: entry.mediaType, digest: entry.digest,
-            size: Int64((try? store.readBlob(entry.digest).count) ?? 0))
+        func notCached(_ platform: Platform) -> ImagesError {
+            .notInCache(reference: "\(image.written) \(platform)", cache: store.root)
+        }
+        guard store.hasBlob(entry.digest) else { throw notCached(image.platforms[0]) }
+        let topBytes = try store.readBlob(entry.digest)
+        let top = Descriptor(mediaType: entry.mediaType, digest: entry.digest, size: Int64(topBytes.count))
+        // The declared platforms must be complete in the cache; their blob lists are kept.
+        var declared: [Digest: [Descriptor]] = [:]
         for platform in image.platforms {
             let manifest = entry.platforms[platform.description]!
-            guard store.hasBlob(entry.digest), store.hasBlob(manifest),
-                try blobs(of: manifest).allSatisfy({ store.hasBlob($0.digest) })
-            else {
-                throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
-            }
+            guard store.hasBlob(manifest) else { throw notCached(platform) }
+            let blobs = try blobs(of: manifest)
+            guard blobs.allSatisfy({ store.hasBlob($0.digest) }) else { throw notCached(platform) }
+            declared[manifest] = blobs
         }
         guard MediaType.isIndex(entry.mediaType) else {
             return Plan(
-                image: image, target: target, top: top, manifests: [(top, try blobs(of: top.digest))], completedFromSource: 0)
+                image: image, target: target, top: top, manifests: [(top, try declared[top.digest] ?? blobs(of: top.digest))],
+                completedFromSource: 0)
         }
-        guard case .index(let index) = try ManifestDocument.decode(try store.readBlob(entry.digest), contentType: nil) else {
+        guard case .index(let index) = try ManifestDocument.decode(topBytes, contentType: nil) else {
             throw RegistryError.invalidManifest(
                 reference: image.reference.pinned(to: entry.digest).description,
                 reason: "the lock says index, the cache holds a manifest")
@@ -176,7 +181,7 @@ public struct PushWorkflow: Sendable {
                 try store.writeBlob(fetched.bytes, as: child)
                 completed += 1
             }
-            let blobs = try blobs(of: child.digest)
+            let blobs = try declared[child.digest] ?? blobs(of: child.digest)
             for blob in blobs where !store.hasBlob(blob.digest) {
                 missing[blob.digest] = Descriptor.WithSource(descriptor: blob, source: image.reference)
             }
