@@ -62,6 +62,22 @@ class Relay(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def answer(self, head):
+        """What this front does with a GET or HEAD: by default, forwards it."""
+        self.relay(head)
+
+    def do_GET(self):
+        try:
+            self.answer(False)
+        except OSError:  # the client went away
+            pass
+
+    def do_HEAD(self):
+        try:
+            self.answer(True)
+        except OSError:
+            pass
+
     def open_upstream(self, head=False):
         """The upstream's answer to this request (an error status is an answer too)."""
         request = urllib.request.Request(f"http://{self.upstream}{self.path}", method="HEAD" if head else "GET")
@@ -136,12 +152,6 @@ def redirect(front_port, storage_port, upstream, userpass):
                 return self.reply(307, [("Location", f"http://localhost:{storage_port}{self.path}")])
             self.relay(head)
 
-        def do_GET(self):
-            self.answer(False)
-
-        def do_HEAD(self):
-            self.answer(True)
-
     class Storage(Relay):
         def do_GET(self):
             if self.path == "/stats":
@@ -164,12 +174,6 @@ def throttle(port, upstream, rate):
         forwarded_headers = ("Accept", "Authorization", "Range")
         blob_rate = int(rate)
 
-        def do_GET(self):
-            self.relay()
-
-        def do_HEAD(self):
-            self.relay(True)
-
     Throttle.upstream = upstream
     ThreadingHTTPServer(("127.0.0.1", int(port)), Throttle).serve_forever()
 
@@ -188,12 +192,6 @@ def count(upstream):
             with lock:
                 stats["requests"] += 1
             self.relay(head)
-
-        def do_GET(self):
-            self.answer(False)
-
-        def do_HEAD(self):
-            self.answer(True)
 
     Counter.upstream = upstream
     server = ThreadingHTTPServer(("127.0.0.1", 0), Counter)
@@ -275,18 +273,6 @@ def fault(upstream, action, times, path_part="/blobs/"):
             elif action == "stall":
                 time.sleep(60)
 
-        def do_GET(self):
-            try:
-                self.answer(False)
-            except OSError:
-                pass
-
-        def do_HEAD(self):
-            try:
-                self.answer(True)
-            except OSError:
-                pass
-
         def with_body(self):
             with lock:
                 stats["requests"] += 1
@@ -338,12 +324,6 @@ def hold(upstream):
                     stats["held"] += 1
                 released.wait()
             self.relay(head, response)
-
-        def do_GET(self):
-            self.answer(False)
-
-        def do_HEAD(self):
-            self.answer(True)
 
     Holder.upstream = upstream
     server = ThreadingHTTPServer(("127.0.0.1", 0), Holder)
