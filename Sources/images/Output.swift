@@ -107,7 +107,7 @@ final class TransferProgress: Sendable {
     }
 
     /// A line above the bar.
-    func print(_ line: String) {
+    func note(_ line: String) {
         guard !quiet else { return }
         state.withLock { state in
             if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -148,7 +148,7 @@ struct PullProgress: Sendable {
     func handle(_ event: PullEvent) {
         switch event {
         case let .locked(changes):
-            for change in changes { transfer.print(describe(change)) }
+            for change in changes { transfer.note(describe(change)) }
         case let .planned(images, _, bytes):
             transfer.planned(images: images, bytes: bytes)
         case let .received(bytes):
