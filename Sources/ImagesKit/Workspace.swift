@@ -41,7 +41,8 @@ public final class Workspace: Sendable {
         }
         store = try LayoutStore(root: cachePath ?? LayoutStore.defaultRoot(environment: environment))
         http = RegistryClient.makeHTTPClient(
-            connectionsPerHost: jobs, readTimeout: try Self.readTimeout(environment: environment))
+            connectionsPerHost: jobs,
+            readTimeout: try Self.seconds("SWIFT_IMAGES_READ_TIMEOUT", in: environment) ?? .seconds(60))
         do {
             registry = RegistryClient(
                 httpClient: http,
@@ -51,6 +52,8 @@ public final class Workspace: Sendable {
                         (manifest?.registries ?? [:]).compactMapValues(\.credentialVariables), environment: environment),
                     try DockerConfigCredentials(environment: environment),
                 ]),
+                requestTimeout: try Self.seconds("SWIFT_IMAGES_REQUEST_TIMEOUT", in: environment)
+                    ?? RegistryClient.defaultRequestTimeout,
                 logger: logger
             )
         } catch {
@@ -59,13 +62,15 @@ public final class Workspace: Sendable {
         }
     }
 
-    /// `SWIFT_IMAGES_READ_TIMEOUT`: seconds a registry may send nothing before a request counts
-    /// as broken (and a download resumes); 60 when unset.
-    static func readTimeout(environment: [String: String]) throws -> Duration {
-        guard let value = environment["SWIFT_IMAGES_READ_TIMEOUT"], !value.isEmpty else { return .seconds(60) }
+    /// A number of seconds from the environment, nil when unset: `SWIFT_IMAGES_READ_TIMEOUT`
+    /// (how long a registry may send nothing before a request counts as broken and a download
+    /// resumes; 60 s) and `SWIFT_IMAGES_REQUEST_TIMEOUT` (how long one request may take in all;
+    /// 300 s, and for a blob that plus its size at 64 KiB/s).
+    static func seconds(_ name: String, in environment: [String: String]) throws -> Duration? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
         guard let seconds = Double(value), seconds > 0, seconds <= 86400 else {
             throw ImagesError.invalidEnvironment(
-                name: "SWIFT_IMAGES_READ_TIMEOUT", value: value, expected: "a number of seconds, such as 60 or 2.5")
+                name: name, value: value, expected: "a number of seconds up to 86400, such as 60 or 2.5")
         }
         return .milliseconds(Int(seconds * 1000))
     }
@@ -277,7 +282,7 @@ public final class Workspace: Sendable {
                 throw RegistryError.invalidManifest(
                     reference: reference.description, reason: "the cache entry is not an image manifest")
             }
-            let config = try JSONDecoder().decode(ImageConfig.self, from: Data(store.readBlob(manifest.config.digest)))
+            let config = try ImageConfig.decode(store.readBlob(manifest.config.digest))
             return InspectedImage(
                 reference: reference.description,
                 platform: entry.platform?.description ?? config.platform.description,

@@ -32,9 +32,7 @@ actor Authenticator {
 
     /// The `Authorization` value to send before any 401: a cached token, Basic credentials
     /// for a Basic registry, or nil when the registry has not asked for anything yet.
-    /// - Parameter allowPlainHTTP: whether a token realm may be plain HTTP (a loopback or
-    ///   insecure registry).
-    func authorization(registry: String, scope: String, allowPlainHTTP: Bool) async throws -> String? {
+    func authorization(registry: String, scope: String) async throws -> String? {
         guard let challenge = challenges[registry] else { return nil }
         switch challenge.scheme {
         case "basic":
@@ -42,7 +40,7 @@ actor Authenticator {
         case "bearer":
             let key = TokenKey(registry: registry, scope: scope)
             if let token = tokens[key], token.expires > .now { return "Bearer " + token.value }
-            return try await "Bearer " + token(for: key, challenge: challenge, allowPlainHTTP: allowPlainHTTP).value
+            return try await "Bearer " + token(for: key, challenge: challenge).value
         default:
             return nil
         }
@@ -51,7 +49,7 @@ actor Authenticator {
     /// Answers a 401 challenge: a new token for Bearer, the configured credentials for Basic.
     /// - Parameter rejected: the `Authorization` the registry just refused; when another
     ///   request has meanwhile cached a different token, that one is tried instead of asking again.
-    func authorize(registry: String, scope: String, challenge: AuthChallenge, rejected: String?, allowPlainHTTP: Bool)
+    func authorize(registry: String, scope: String, challenge: AuthChallenge, rejected: String?)
         async throws -> String
     {
         challenges[registry] = challenge
@@ -67,7 +65,7 @@ actor Authenticator {
                 return "Bearer " + token.value
             }
             tokens[key] = nil
-            return try await "Bearer " + token(for: key, challenge: challenge, allowPlainHTTP: allowPlainHTTP).value
+            return try await "Bearer " + token(for: key, challenge: challenge).value
         default:
             throw RegistryError.credentialsRequired(registry: registry, scheme: challenge.scheme)
         }
@@ -81,9 +79,9 @@ actor Authenticator {
         return scopes.sorted().joined(separator: " ")
     }
 
-    private func token(for key: TokenKey, challenge: AuthChallenge, allowPlainHTTP: Bool) async throws -> Token {
+    private func token(for key: TokenKey, challenge: AuthChallenge) async throws -> Token {
         if let task = pending[key] { return try await task.value }
-        let task = Task { try await self.requestToken(for: key, challenge: challenge, allowPlainHTTP: allowPlainHTTP) }
+        let task = Task { try await self.requestToken(for: key, challenge: challenge) }
         pending[key] = task
         defer { pending[key] = nil }
         let token = try await task.value
@@ -93,13 +91,10 @@ actor Authenticator {
 
     /// The anonymous or Basic-authenticated token request of the Docker token auth spec
     /// (`GET realm?service=…&scope=…`).
-    private func requestToken(for key: TokenKey, challenge: AuthChallenge, allowPlainHTTP: Bool) async throws -> Token {
+    private func requestToken(for key: TokenKey, challenge: AuthChallenge) async throws -> Token {
         guard let realm = challenge.realm, var components = URLComponents(string: realm) else {
             throw RegistryError.tokenRequestFailed(
                 registry: key.registry, realm: challenge.realm ?? "none", status: 0, message: "the challenge has no usable realm")
-        }
-        if components.scheme == "http", !allowPlainHTTP {
-            throw RegistryError.insecureRealm(registry: key.registry, realm: realm)
         }
         let scopes = key.scope.split(separator: " ").map { URLQueryItem(name: "scope", value: String($0)) }
         let service = challenge.service.map { [URLQueryItem(name: "service", value: $0)] } ?? []
@@ -153,7 +148,13 @@ actor Authenticator {
                 case expiresIn = "expires_in"
             }
         }
-        let body = try await response.body.collect(upTo: 1024 * 1024)
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: 1024 * 1024)
+        } catch {
+            throw RegistryError.tokenRequestFailed(
+                registry: key.registry, realm: realm, status: 200, message: "the answer is larger than 1 MiB or broke off")
+        }
         guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)),
             let value = decoded.token ?? decoded.accessToken, !value.isEmpty
         else {
@@ -161,7 +162,8 @@ actor Authenticator {
                 registry: key.registry, realm: realm, status: 200, message: "the answer holds no token")
         }
         // Renew a little early so that a token never expires between check and use.
-        let lifetime = max(decoded.expiresIn ?? 60, 10)
+        // Checked: a lifetime beyond a day is taken as a day, one below 10 s as 10 s.
+        let lifetime = min(max(decoded.expiresIn ?? 60, 10), 86400)
         return Token(value: value, expires: .now + .seconds(lifetime) - .seconds(min(10, lifetime / 6)))
     }
 }

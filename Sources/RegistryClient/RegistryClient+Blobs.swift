@@ -15,9 +15,11 @@ extension RegistryClient {
     /// registry does not answer that with a 206 for exactly the rest, `restart` is called and
     /// the blob comes again from its first byte.
     ///
-    /// Redirects (registries often send blob downloads to object storage) are followed here,
-    /// and the registry's `Authorization` is only sent along when the redirect stays on the
-    /// registry's own scheme, host and port.
+    /// Redirects (registries often send blob downloads to object storage) are followed here, to
+    /// where the client's `URLPolicy` allows, and the registry's `Authorization` is only sent
+    /// along when the redirect stays on the registry's own scheme, host and port. Each try has
+    /// a deadline: the request timeout plus the time the blob takes at
+    /// ``minimumTransferRate``.
     /// - Parameters:
     ///   - descriptor: The blob to fetch.
     ///   - reference: The repository that references the blob (auth scope and URL).
@@ -48,6 +50,7 @@ extension RegistryClient {
         var received: Int64 = 0
         var retry = 0
         while true {
+            let deadline = ContinuousClock.now + transferTimeout(bytes: descriptor.size - received)
             var (response, url) = try await openBlob(descriptor, of: reference, from: received, what: what)
             if received > 0, response.status != .partialContent || Self.rangeStart(of: response) != received {
                 logger.warning("\(what): the registry cannot resume at byte \(received); starting again")
@@ -60,12 +63,21 @@ extension RegistryClient {
             }
             let brokenOff: String
             do {
+                var late = false
                 for try await chunk in response.body {
                     do { try await consume(chunk) } catch { throw ConsumerFailure(error: error) }
                     received += Int64(chunk.readableBytes)
+                    // A registry that sends a byte now and then is cut off at the deadline.
+                    if ContinuousClock.now > deadline, received < descriptor.size {
+                        late = true
+                        break
+                    }
                 }
                 guard received < descriptor.size else { return }
-                brokenOff = "the download ended after \(received) of \(descriptor.size) bytes"
+                brokenOff =
+                    late
+                    ? "the download was slower than \(Self.minimumTransferRate / 1024) KiB/s and passed its deadline after \(received) of \(descriptor.size) bytes"
+                    : "the download ended after \(received) of \(descriptor.size) bytes"
             } catch let failure as ConsumerFailure {
                 throw failure.error
             } catch {
@@ -90,8 +102,10 @@ extension RegistryClient {
         let path = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
         var headers = HTTPHeaders()
         if offset > 0 { headers.add(name: "Range", value: "bytes=\(offset)-") }
+        let timeout = transferTimeout(bytes: descriptor.size - offset)
         var response = try await send(
-            .GET, registry: reference.registry, path: path, headers: headers, scope: Self.pullScope(reference), what: what)
+            .GET, registry: reference.registry, path: path, headers: headers, timeout: timeout, streamed: true,
+            scope: Self.pullScope(reference), what: what)
         var url = baseURL(for: reference.registry) + path
         var redirects = 0
         while [301, 302, 303, 307, 308].contains(response.status.code),
@@ -109,12 +123,11 @@ extension RegistryClient {
             request.headers = headers
             if Self.sameOrigin(target, baseURL(for: reference.registry)),
                 let authorization = try await authenticator.authorization(
-                    registry: reference.registry, scope: Self.pullScope(reference),
-                    allowPlainHTTP: allowsPlainHTTP(reference.registry))
+                    registry: reference.registry, scope: Self.pullScope(reference))
             {
                 request.headers.add(name: "Authorization", value: authorization)
             }
-            response = try await execute(request, registry: reference.registry)
+            response = try await transport.execute(request, registry: reference.registry, timeout: timeout, streamed: true)
         }
         guard response.status == .ok || (offset > 0 && response.status == .partialContent) else {
             let message = await Self.errorMessage(of: response)

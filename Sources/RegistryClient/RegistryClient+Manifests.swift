@@ -52,15 +52,18 @@ extension RegistryClient {
             let manifest = try await fetchManifestDirectly(reference)
             return (manifest.descriptor, manifest)
         }
+        // Taken as the answer only when every header is sound; else the GET shows what is wrong.
         if let digestHeader = response.headers.first(name: "Docker-Content-Digest"),
             let digest = try? Digest(parsing: digestHeader),
-            let contentType = response.headers.first(name: "Content-Type"),
-            let length = response.headers.first(name: "Content-Length").flatMap(Int64.init)
+            let mediaType = response.headers.first(name: "Content-Type").flatMap(MediaType.essence(ofContentType:)),
+            MediaType.acceptedManifests.contains(mediaType),
+            let length = response.headers.first(name: "Content-Length").flatMap(Int64.init),
+            (1...Int64(Self.manifestSizeLimit)).contains(length)
         {
             if let expected = reference.digest, expected != digest {
                 throw RegistryError.digestMismatch(what: "manifest \(reference)", expected: expected, actual: digest)
             }
-            return (Descriptor(mediaType: Self.mediaType(contentType), digest: digest, size: length), nil)
+            return (Descriptor(mediaType: mediaType, digest: digest, size: length), nil)
         }
         let manifest = try await fetchManifestDirectly(reference)
         return (manifest.descriptor, manifest)
@@ -83,7 +86,7 @@ extension RegistryClient {
             what: "manifest \(reference)"
         )
         try await Self.check(response, reference: reference, registry: reference.registry)
-        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > Self.manifestSizeLimit {
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), !(0...Self.manifestSizeLimit).contains(length) {
             throw RegistryError.manifestTooLarge(reference: reference.description, limit: Self.manifestSizeLimit)
         }
         let body: ByteBuffer
@@ -109,8 +112,8 @@ extension RegistryClient {
         }
         let mediaType: String
         switch document {
-        case .index(let index): mediaType = index.mediaType ?? contentType.map(Self.mediaType) ?? MediaType.ociIndex
-        case .image(let manifest): mediaType = manifest.mediaType ?? contentType.map(Self.mediaType) ?? MediaType.ociManifest
+        case .index(let index): mediaType = index.mediaType ?? known(contentType) ?? MediaType.ociIndex
+        case .image(let manifest): mediaType = manifest.mediaType ?? known(contentType) ?? MediaType.ociManifest
         }
         return FetchedManifest(bytes: bytes, digest: actual, mediaType: mediaType, document: document)
     }
@@ -119,8 +122,9 @@ extension RegistryClient {
 
     static func pullScope(_ reference: Reference) -> String { "repository:\(reference.repository):pull" }
 
-    static func mediaType(_ contentType: String) -> String {
-        String(contentType.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces)
+    /// The manifest media type a `Content-Type` names, if it names one.
+    private func known(_ contentType: String?) -> String? {
+        contentType.flatMap(MediaType.essence(ofContentType:)).flatMap { MediaType.acceptedManifests.contains($0) ? $0 : nil }
     }
 
     /// Turns a non-2xx answer into the matching error, with the registry's own message.

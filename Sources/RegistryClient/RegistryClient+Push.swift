@@ -77,6 +77,9 @@ extension RegistryClient {
                         } catch {
                             throw UploadLost(reason: "the registry cannot resume it (\(error))")
                         }
+                        guard offset <= descriptor.size else {
+                            throw UploadLost(reason: "the registry says it holds \(offset) of \(descriptor.size) bytes")
+                        }
                         logger.warning("\(what): resuming at byte \(offset)")
                     }
                 }
@@ -86,7 +89,7 @@ extension RegistryClient {
                 .PUT, registry: reference.registry, url: Self.appending("digest=\(descriptor.digest)", to: location),
                 headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(last.count)"],
                 body: { .stream(try contents(last), length: .known(Int64(last.count))) },
-                scope: Self.pushScope(reference), what: what)
+                timeout: transferTimeout(bytes: Int64(last.count)), scope: Self.pushScope(reference), what: what)
             if failedChunks > 0, response.status == .badRequest {
                 // The registry kept other bytes than the resumed upload assumed: start again.
                 throw UploadLost(reason: "the resumed upload did not add up (\(await Self.errorMessage(of: response)))")
@@ -150,7 +153,7 @@ extension RegistryClient {
                 "Content-Range": "\(range.lowerBound)-\(range.upperBound - 1)",
             ],
             body: { .stream(try contents(range), length: .known(Int64(range.count))) },
-            scope: Self.pushScope(reference), what: what)
+            timeout: transferTimeout(bytes: Int64(range.count)), scope: Self.pushScope(reference), what: what)
         try await Self.expect(202, response, registry: reference.registry, request: what)
         return try self.location(of: response, registry: reference.registry, request: what)
     }
@@ -167,7 +170,8 @@ extension RegistryClient {
     /// `0-0` for an empty upload too: taken as empty (a chunk is never one byte), and the digest
     /// check at the end catches any error.
     static func received(_ response: HTTPClientResponse) -> Int64 {
-        guard let last = response.headers.first(name: "Range")?.split(separator: "-").last.flatMap({ Int64($0) }), last > 0
+        guard let last = response.headers.first(name: "Range")?.split(separator: "-").last.flatMap({ Int64($0) }), last > 0,
+            last < Descriptor.maximumSize
         else { return 0 }
         return last + 1
     }

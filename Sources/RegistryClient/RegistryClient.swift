@@ -47,6 +47,9 @@ public final class RegistryClient: Sendable {
     ///   - registries: Per-registry settings, keyed by registry as written in references.
     ///   - credentials: Where Basic credentials come from.
     ///   - retryPolicy: How failed requests and broken downloads are tried again.
+    ///   - requestTimeout: How long one request may take in all (manifests, tokens, uploads'
+    ///     steps); a blob transfer gets this plus the time its size takes at
+    ///     ``minimumTransferRate``.
     ///   - logger: Receives one debug line per request and a warning per retry; secrets are
     ///     never logged.
     public init(
@@ -54,12 +57,16 @@ public final class RegistryClient: Sendable {
         registries: [String: RegistrySettings] = [:],
         credentials: any CredentialProvider,
         retryPolicy: RetryPolicy = RetryPolicy(),
+        requestTimeout: Duration = RegistryClient.defaultRequestTimeout,
         logger: Logger = Logger(label: "swift-images.registry")
     ) {
         self.http = httpClient
         self.registries = registries
         self.logger = logger
-        self.transport = Transport(http: httpClient, retryPolicy: retryPolicy, logger: logger)
+        self.transport = Transport(
+            http: httpClient, retryPolicy: retryPolicy,
+            urlPolicy: URLPolicy(insecureRegistries: Set(registries.filter { $0.value.insecure }.keys)),
+            requestTimeout: requestTimeout, logger: logger)
         self.authenticator = Authenticator(transport: transport, credentials: credentials, logger: logger)
     }
 
@@ -81,6 +88,18 @@ public final class RegistryClient: Sendable {
         // connect timeout. Retrying with backoff is the caller's decision.
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// How long one request may take in all by default: 5 minutes.
+    public static let defaultRequestTimeout: Duration = .seconds(300)
+
+    /// The slowest transfer rate a blob's deadline allows for: 64 KiB/s.
+    public static let minimumTransferRate: Int64 = 64 * 1024
+
+    /// The deadline of one try at moving `size` bytes of a blob: the request timeout, plus the
+    /// time those bytes take at ``minimumTransferRate``.
+    func transferTimeout(bytes size: Int64) -> Duration {
+        transport.requestTimeout + .seconds(max(0, size) / Self.minimumTransferRate)
     }
 
     /// How failed requests and broken downloads are tried again.
@@ -126,9 +145,7 @@ public final class RegistryClient: Sendable {
     }
 
     /// Whether plain HTTP may be used with `registry`: marked insecure, or on loopback.
-    func allowsPlainHTTP(_ registry: String) -> Bool {
-        registries[registry]?.insecure == true || isLoopback(registry)
-    }
+    func allowsPlainHTTP(_ registry: String) -> Bool { transport.urlPolicy.allowsPlainHTTP(registry) }
 
     // MARK: Requests
 
@@ -141,23 +158,29 @@ public final class RegistryClient: Sendable {
         path: String,
         headers: HTTPHeaders = [:],
         body: (() throws -> HTTPClientRequest.Body)? = nil,
+        timeout: Duration? = nil,
+        streamed: Bool = false,
         scope: String,
         what: @autoclosure () -> String
     ) async throws -> HTTPClientResponse {
         try await send(
-            method, registry: registry, url: baseURL(for: registry) + path, headers: headers, body: body, scope: scope,
-            what: what())
+            method, registry: registry, url: baseURL(for: registry) + path, headers: headers, body: body, timeout: timeout,
+            streamed: streamed, scope: scope, what: what())
     }
 
     /// ``send(_:registry:path:headers:body:scope:what:)`` to a full URL, such as an upload
     /// location the registry gave; its credentials only go along to the registry's own origin.
-    /// `body` makes the request's body afresh for each attempt.
+    /// `body` makes the request's body afresh for each attempt; `timeout` bounds each attempt,
+    /// and `streamed` leaves the answer's body for the caller to read (see
+    /// ``Transport/execute(_:registry:timeout:streamed:)``).
     func send(
         _ method: HTTPMethod,
         registry: String,
         url: String,
         headers: HTTPHeaders = [:],
         body: (() throws -> HTTPClientRequest.Body)? = nil,
+        timeout: Duration? = nil,
+        streamed: Bool = false,
         scope: String,
         what: @autoclosure () -> String
     ) async throws -> HTTPClientResponse {
@@ -165,14 +188,14 @@ public final class RegistryClient: Sendable {
         var authorization =
             ownOrigin
             ? try await authenticator.authorization(
-                registry: registry, scope: scope, allowPlainHTTP: allowsPlainHTTP(registry)) : nil
+                registry: registry, scope: scope) : nil
         for attempt in 0..<2 {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers = headers
             if let body { request.body = try body() }
             if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
-            let response = try await execute(request, registry: registry)
+            let response = try await transport.execute(request, registry: registry, timeout: timeout, streamed: streamed)
             guard response.status == .unauthorized else { return response }
             let message = await Self.errorMessage(of: response)
             guard attempt == 0, ownOrigin,
@@ -184,22 +207,24 @@ public final class RegistryClient: Sendable {
                 registry: registry,
                 scope: scope,
                 challenge: challenge,
-                rejected: authorization,
-                allowPlainHTTP: allowsPlainHTTP(registry)
+                rejected: authorization
             )
         }
         preconditionFailure("the loop returns or throws")
     }
 
-    /// Executes a request through the ``Transport``: counted, retried as the policy says.
-    func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
-        try await transport.execute(request, registry: registry)
+    /// The registry's own explanation of a failed request: `CODE: message` from the
+    /// distribution error body, else the start of the body, else the status; at most 300
+    /// characters, control characters escaped.
+    static func errorMessage(of response: HTTPClientResponse) async -> String {
+        let body = (try? await Transport.collect(response.body, upTo: 64 * 1024, within: .seconds(10))) ?? ByteBuffer()
+        let message = message(Data(body.readableBytesView), status: response.status)
+        // The registry's words, shown as words: no control characters, no page of text.
+        let shown = message.count > 300 ? message.prefix(300) + "…" : message
+        return shown.escapingControlCharacters()
     }
 
-    /// The registry's own explanation of a failed request: `CODE: message` from the
-    /// distribution error body, else the start of the body, else the status.
-    static func errorMessage(of response: HTTPClientResponse) async -> String {
-        let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+    private static func message(_ bytes: Data, status: HTTPResponseStatus) -> String {
         struct ErrorBody: Decodable {
             struct Entry: Decodable {
                 var code: String?
@@ -207,24 +232,12 @@ public final class RegistryClient: Sendable {
             }
             var errors: [Entry]?
         }
-        let bytes = Data(body.readableBytesView)
         if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: bytes), let errors = decoded.errors, !errors.isEmpty {
             return errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
         }
         let text = String(decoding: bytes.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "HTTP \(response.status.code) \(response.status.reasonPhrase)" : text
+        return text.isEmpty ? "HTTP \(status.code) \(status.reasonPhrase)" : text
     }
-}
-
-/// Whether a registry host (with optional port) is a loopback address.
-func isLoopback(_ registry: String) -> Bool {
-    var host = Substring(registry)
-    if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
-        host = host[host.index(after: host.startIndex)..<close]
-        return host == "::1"
-    }
-    if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
-    return host == "localhost" || host.hasPrefix("127.")
 }
 
 extension Duration {
@@ -238,7 +251,9 @@ extension Duration {
 /// A short, readable reason for a transport error.
 func describe(_ error: any Error) -> String {
     if let error = error as? HTTPClientError {
-        return error == .readTimeout ? "nothing came within the read timeout" : String(describing: error)
+        if error == .readTimeout { return "nothing came within the read timeout" }
+        if error == .deadlineExceeded { return "the answer did not come within the request timeout" }
+        return String(describing: error)
     }
     let text = String(describing: error)
     if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused" }

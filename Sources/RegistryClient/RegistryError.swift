@@ -13,8 +13,10 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
     case credentialsRequired(registry: String, scheme: String)
     /// The token service failed.
     case tokenRequestFailed(registry: String, realm: String, status: UInt, message: String)
-    /// A token realm over plain HTTP for a registry that is not marked insecure.
-    case insecureRealm(registry: String, realm: String)
+    /// A URL the client will not send a request to (see `URLPolicy`): a token realm, redirect,
+    /// upload location or mirror that is not http(s), plain HTTP to a remote host, or this
+    /// machine named by a remote registry.
+    case refusedURL(registry: String, url: String, reason: String)
     /// The registry answered with a status this client did not expect.
     case unexpectedStatus(registry: String, request: String, status: UInt, message: String)
     /// A manifest larger than the 4 MiB limit.
@@ -30,7 +32,10 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
     /// The registry refuses more requests for now (429), past what the retry policy waits for.
     case rateLimited(registry: String, retryAfter: Duration?, limit: RateLimit?, message: String)
 
-    public var description: String {
+    /// What went wrong, for people; text that came from the registry has its control characters escaped.
+    public var description: String { text.escapingControlCharacters() }
+
+    private var text: String {
         switch self {
         case let .unreachable(registry, url, reason):
             "cannot reach registry \(registry) (\(url)): \(reason)"
@@ -42,8 +47,8 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
             "registry \(registry) requires \(scheme) authentication and no credentials are configured for it (docker login \(registry))"
         case let .tokenRequestFailed(registry, realm, status, message):
             "the token service of \(registry) (\(realm)) answered \(status): \(message)"
-        case let .insecureRealm(registry, realm):
-            "registry \(registry) sends its token requests to \(realm) over plain HTTP; mark the registry insecure in images.json to allow it"
+        case let .refusedURL(registry, url, reason):
+            "registry \(registry) sent this client to \(url); refusing it: \(reason)"
         case let .unexpectedStatus(registry, request, status, message):
             "registry \(registry) answered \(status) to \(request): \(message)"
         case let .manifestTooLarge(reference, limit):

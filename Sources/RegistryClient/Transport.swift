@@ -1,20 +1,30 @@
 import AsyncHTTPClient
+import NIOCore
 import Logging
 import NIOHTTP1
 import Synchronization
 
-/// The one way requests reach registries and their token services: each is counted, the
-/// registry's rate limit noted, and failures retried as the ``RetryPolicy`` says.
+/// The one way requests reach registries and their token services: each URL is checked by the
+/// ``URLPolicy`` before anything is sent, each request is counted and bounded by a deadline,
+/// the registry's rate limit noted, and failures retried as the ``RetryPolicy`` says.
 final class Transport: Sendable {
     let http: HTTPClient
     let retryPolicy: RetryPolicy
+    let urlPolicy: URLPolicy
+    /// How long one request may take in all, its body included, unless its caller allows more.
+    let requestTimeout: Duration
     private let logger: Logger
     private let requests = Atomic<Int>(0)
     private let limits = Mutex<[String: RateLimit]>([:])
 
-    init(http: HTTPClient, retryPolicy: RetryPolicy, logger: Logger) {
+    init(
+        http: HTTPClient, retryPolicy: RetryPolicy, urlPolicy: URLPolicy = URLPolicy(insecureRegistries: []),
+        requestTimeout: Duration = RegistryClient.defaultRequestTimeout, logger: Logger
+    ) {
         self.http = http
         self.retryPolicy = retryPolicy
+        self.urlPolicy = urlPolicy
+        self.requestTimeout = requestTimeout
         self.logger = logger
     }
 
@@ -29,8 +39,18 @@ final class Transport: Sendable {
     /// 5xx. The last answer is returned whatever its status (so is one whose `Retry-After` is
     /// beyond the policy's patience), except a 429, which throws
     /// ``RegistryError/rateLimited(registry:retryAfter:limit:message:)``. Transport failures become
-    /// ``RegistryError/unreachable(registry:url:reason:)``.
-    func execute(_ request: HTTPClientRequest, registry: String) async throws -> HTTPClientResponse {
+    /// ``RegistryError/unreachable(registry:url:reason:)``; a URL the ``URLPolicy`` refuses,
+    /// ``RegistryError/refusedURL(registry:url:reason:)`` before anything is sent.
+    ///
+    /// Every try has a deadline. Unless `streamed`, the answer's body is read here, within it,
+    /// up to ``bufferedBodyLimit`` bytes (one more tells the caller it is larger), so that no
+    /// registry can hold a request open by sending a byte now and then; a streamed body (a
+    /// blob) is the caller's to read by the deadline it set.
+    /// - Parameter timeout: how long each try may take; ``requestTimeout`` by default.
+    func execute(_ request: HTTPClientRequest, registry: String, timeout: Duration? = nil, streamed: Bool = false)
+        async throws -> HTTPClientResponse
+    {
+        try urlPolicy.check(request.url, for: registry)
         let retryable = request.method == .GET || request.method == .HEAD
         var retry = 0
         while true {
@@ -39,8 +59,12 @@ final class Transport: Sendable {
             let delay: Duration
             let reason: String
             do {
-                // No overall deadline: a large blob may take long; the client's read timeout catches a stall.
-                let response = try await http.execute(request, deadline: .distantFuture)
+                let allowed = timeout ?? requestTimeout
+                var response = try await http.execute(request, deadline: .now() + Self.timeAmount(allowed))
+                if !streamed {
+                    response.body = .bytes(
+                        try await Self.collect(response.body, upTo: Self.bufferedBodyLimit, within: allowed))
+                }
                 let limit = RateLimit(headers: response.headers)
                 if let limit { limits.withLock { $0[registry] = limit } }
                 guard RetryPolicy.isRetryable(response.status) else { return response }
@@ -74,5 +98,37 @@ final class Transport: Sendable {
             )
             try await Task.sleep(for: delay)
         }
+    }
+
+    /// The most of a body that is read whole: a manifest at its largest, and one byte more.
+    static let bufferedBodyLimit = RegistryClient.manifestSizeLimit + 1
+
+    /// Reads a body whole, up to `limit` bytes, and fails when it takes longer than `timeout`
+    /// (checked as each piece arrives; the read timeout bounds the wait for a piece).
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, within timeout: Duration) async throws
+        -> ByteBuffer
+    {
+        let deadline = ContinuousClock.now + timeout
+        var buffer = ByteBuffer()
+        for try await chunk in body {
+            guard ContinuousClock.now < deadline else { throw DeadlineExceeded(timeout: timeout) }
+            let wanted = min(chunk.readableBytes, limit - buffer.readableBytes)
+            buffer.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: wanted)!)
+            if buffer.readableBytes >= limit { break }
+        }
+        return buffer
+    }
+
+    /// An answer that did not complete by its deadline.
+    struct DeadlineExceeded: Error, CustomStringConvertible {
+        var timeout: Duration
+        var description: String { "the answer did not complete within \(timeout.spoken)" }
+    }
+
+    /// A duration as NIO's time amount, saturating far beyond any real deadline.
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        guard seconds < Int64.max / 1_000_000_000 - 1 else { return .hours(24 * 365) }
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

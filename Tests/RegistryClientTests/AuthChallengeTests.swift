@@ -116,16 +116,17 @@ import Testing
         let challenge = try #require(AuthChallenge(header: #"Bearer realm="http://auth.example/token",service="r""#))
         await #expect {
             try await authenticator.authorize(
-                registry: "registry.example", scope: "repository:a:pull", challenge: challenge, rejected: nil,
-                allowPlainHTTP: false)
+                registry: "registry.example", scope: "repository:a:pull", challenge: challenge, rejected: nil)
         } throws: { error in
-            String(describing: error).contains("sends its token requests to http://auth.example/token over plain HTTP")
+            String(describing: error).contains(
+                "registry registry.example sent this client to http://auth.example/token?service=r&scope=repository:a:pull; refusing it: plain HTTP to a host that is not loopback"
+            )
         }
         // The challenge is remembered; the next request's token is refused all the same.
         await #expect {
-            try await authenticator.authorization(registry: "registry.example", scope: "repository:a:pull", allowPlainHTTP: false)
+            try await authenticator.authorization(registry: "registry.example", scope: "repository:a:pull")
         } throws: { error in
-            String(describing: error).contains("over plain HTTP")
+            String(describing: error).contains("plain HTTP")
         }
         try await http.shutdown()
     }
