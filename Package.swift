@@ -80,6 +80,7 @@ let package = Package(
             name: "images",
             dependencies: [
                 "ImagesKit",
+                "OCIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

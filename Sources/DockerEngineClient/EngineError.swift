@@ -1,3 +1,5 @@
+import OCIModel
+
 /// Everything that can go wrong talking to the Docker daemon, each case naming the daemon's
 /// address or the image, and carrying the daemon's own message.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
@@ -18,7 +20,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// A pull reported an error.
     case pullFailed(image: String, message: String)
 
-    public var description: String {
+    /// What went wrong, for people; the daemon's words have their control characters escaped.
+    public var description: String { text.escapingControlCharacters() }
+
+    private var text: String {
         switch self {
         case let .unsupportedHost(host):
             "DOCKER_HOST=\(host) is not supported (use unix:///path/to/docker.sock or tcp://host:port)"

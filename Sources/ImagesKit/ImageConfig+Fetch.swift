@@ -15,7 +15,7 @@ extension ImageConfig {
             throw ImagesError.configTooLarge(reference: reference.description, size: descriptor.size)
         }
         if let store, store.hasBlob(descriptor.digest) {
-            return try JSONDecoder().decode(ImageConfig.self, from: Data(store.readBlob(descriptor.digest)))
+            return try ImageConfig.decode(store.readBlob(descriptor.digest))
         }
         var bytes = ByteBuffer()
         if let store {
@@ -41,6 +41,6 @@ extension ImageConfig {
                 bytes.writeImmutableBuffer(chunk)
             }
         }
-        return try JSONDecoder().decode(ImageConfig.self, from: Data(bytes.readableBytesView))
+        return try ImageConfig.decode(bytes.readableBytesView)
     }
 }

@@ -58,6 +58,11 @@ public struct ImagesManifest: Sendable, Equatable {
         if let syntaxError = jsonSyntaxError(in: data) {
             throw ManifestError(path: path, keyPath: nil, message: syntaxError)
         }
+        do {
+            try StrictJSON.checkNoDuplicateKeys(data)
+        } catch {
+            throw ManifestError(path: path, keyPath: error.keyPath, message: error.reason)
+        }
         let file: ManifestFile
         do {
             file = try JSONDecoder().decode(ManifestFile.self, from: data)

@@ -41,6 +41,11 @@ public struct Lockfile: Codable, Sendable, Equatable {
         if let syntaxError = jsonSyntaxError(in: data) {
             throw LockfileError(path: path, message: "\(syntaxError) (delete it and run 'images lock' to write it anew)")
         }
+        do {
+            try StrictJSON.checkNoDuplicateKeys(data)
+        } catch {
+            throw LockfileError(path: path, message: "\(error) (delete it and run 'images lock' to write it anew)")
+        }
         let lock: Lockfile
         do {
             lock = try JSONDecoder().decode(Lockfile.self, from: data)

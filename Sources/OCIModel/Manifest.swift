@@ -84,6 +84,17 @@ public struct ImageConfig: Hashable, Sendable, Codable {
 
     /// The platform the config says the image is built for.
     public var platform: Platform { Platform(os: os, architecture: architecture, variant: variant) }
+
+    /// Decodes config bytes, refusing duplicate keys (parsers would disagree on which counts).
+    /// - Throws: ``ManifestDecodingError`` saying where the document is wrong.
+    public static func decode(_ bytes: some Collection<UInt8>) throws(ManifestDecodingError) -> ImageConfig {
+        do {
+            try StrictJSON.checkNoDuplicateKeys(bytes)
+            return try JSONDecoder().decode(ImageConfig.self, from: Data(bytes))
+        } catch {
+            throw ManifestDecodingError(reason: "the image config is not valid: \(describe(error))")
+        }
+    }
 }
 
 /// What a manifest document turned out to be.
@@ -93,23 +104,43 @@ public enum ManifestDocument: Sendable, Hashable {
 
     /// Decodes manifest bytes, deciding the kind from the `mediaType` field or, when the
     /// document omits it, from the content type the registry sent.
-    /// - Throws: ``ManifestDecodingError`` for schema 1 manifests, unknown types and bad JSON.
+    /// - Throws: ``ManifestDecodingError`` for schema 1 manifests, content served as something
+    ///   other than a manifest (`text/html`), unknown types, duplicate keys, sizes out of range
+    ///   and bad JSON.
     public static func decode(_ bytes: some Collection<UInt8>, contentType: String?) throws(ManifestDecodingError)
         -> ManifestDocument
     {
+        let served = contentType.flatMap(MediaType.essence(ofContentType:))
+        if let served, served == MediaType.dockerManifestV1Signed || served == "application/vnd.docker.distribution.manifest.v1+json" {
+            throw ManifestDecodingError(
+                reason: "Docker schema 1 manifests are not supported; push the image again with a current tool")
+        }
+        if let served, !MediaType.acceptedManifests.contains(served), !MediaType.neutralContentTypes.contains(served) {
+            throw ManifestDecodingError(
+                reason: "it was served as '\(served.escapingControlCharacters())', which is not a manifest media type")
+        }
+        do {
+            try StrictJSON.checkNoDuplicateKeys(bytes)
+        } catch {
+            throw ManifestDecodingError(reason: "it is not a valid manifest document: \(error)")
+        }
         let data = Data(bytes)
         let decoder = JSONDecoder()
         let probe: ManifestProbe
         do {
             probe = try decoder.decode(ManifestProbe.self, from: data)
         } catch {
-            throw ManifestDecodingError(reason: "it is not a valid manifest document: \(error)")
+            throw ManifestDecodingError(reason: "it is not a valid manifest document: \(describe(error))")
         }
-        if probe.schemaVersion == 1 || contentType == MediaType.dockerManifestV1Signed {
+        if probe.schemaVersion == 1 {
             throw ManifestDecodingError(
                 reason: "Docker schema 1 manifests are not supported; push the image again with a current tool")
         }
-        let type = probe.mediaType ?? contentType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces) }
+        if let declared = probe.mediaType, !MediaType.acceptedManifests.contains(declared) {
+            throw ManifestDecodingError(
+                reason: "its mediaType '\(declared.escapingControlCharacters())' is not a manifest media type")
+        }
+        let type = probe.mediaType ?? served
         do {
             switch type {
             case let type? where MediaType.isIndex(type):
@@ -120,14 +151,37 @@ public enum ManifestDocument: Sendable, Hashable {
                 // An OCI document may omit mediaType: decide by shape.
                 if probe.manifests != nil { return .index(try decoder.decode(Index.self, from: data)) }
                 if probe.config != nil { return .image(try decoder.decode(Manifest.self, from: data)) }
-                throw ManifestDecodingError(reason: "unsupported media type '\(type ?? "none")'")
+                throw ManifestDecodingError(
+                    reason: "unsupported media type '\((type ?? "none").escapingControlCharacters())'")
             }
         } catch let error as ManifestDecodingError {
             throw error
         } catch {
-            throw ManifestDecodingError(reason: "it is not a valid manifest document: \(error)")
+            throw ManifestDecodingError(reason: "it is not a valid manifest document: \(describe(error))")
         }
     }
+}
+
+/// A decoding error in a few words, with where it happened: `layers[2].size: the size -1 of … is negative`.
+func describe(_ error: any Error) -> String {
+    guard let error = error as? DecodingError else { return String(describing: error) }
+    let context: DecodingError.Context
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+    case .keyNotFound(let key, let c):
+        return path(c.codingPath + [key]) + ": this required key is missing"
+    @unknown default: return String(describing: error)
+    }
+    let underlying = (context.underlyingError.map { " (\($0))" } ?? "")
+    return path(context.codingPath) + ": " + context.debugDescription.escapingControlCharacters() + underlying
+}
+
+private func path(_ codingPath: [any CodingKey]) -> String {
+    var text = ""
+    for key in codingPath {
+        if let index = key.intValue { text += "[\(index)]" } else { text = StrictJSON.keyPath(text, key: key.stringValue) }
+    }
+    return text.isEmpty ? "(top level)" : text
 }
 
 /// Just enough of a manifest document to tell what it is.

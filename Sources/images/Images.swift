@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OCIModel
 
 @main
 struct Images: AsyncParsableCommand {
@@ -32,7 +33,9 @@ struct Images: AsyncParsableCommand {
         {
             exit(withError: error)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            // Error texts quote registries, daemons and files: never raw control characters.
+            let text = String(describing: error).escapingControlCharacters(keepingNewlines: true)
+            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
             Foundation.exit(1)
         }
     }

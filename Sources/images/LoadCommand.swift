@@ -29,7 +29,7 @@ struct LoadCommand: AsyncParsableCommand {
     var references: [String] = []
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        try validateJobs(jobs)
     }
 
     func run() async throws {

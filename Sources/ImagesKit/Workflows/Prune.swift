@@ -262,7 +262,7 @@ public struct PruneWorkflow: Sendable {
     /// (a daemon image's ID is its config digest).
     private func cachedEmptyLayers(_ imageID: String) -> [Bool]? {
         guard let digest = try? Digest(parsing: imageID), let bytes = try? store.readBlob(digest),
-            let config = try? JSONDecoder().decode(ImageConfig.self, from: Data(bytes)), let history = config.history
+            let config = try? ImageConfig.decode(bytes), let history = config.history
         else { return nil }
         return history.map { $0.emptyLayer ?? false }
     }

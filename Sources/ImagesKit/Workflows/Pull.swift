@@ -198,6 +198,7 @@ public struct PullWorkflow: Sendable {
                 reference: reference.pinned(to: target.manifestDigest).description,
                 reason: "expected an image manifest, found an index")
         }
+        try store.checkCachedSizes(manifest.blobs)
         return manifest
     }
 

@@ -19,11 +19,19 @@ public struct SizeReport: Sendable, Codable, Equatable {
 
         public init() {}
 
+        /// Adds a layer's sizes. A hostile layer can claim sizes without bytes behind them
+        /// (a hard link's header size counts, as Docker counts it): sums stop at `Int64.max`
+        /// instead of overflowing, and a budget still sees them as over.
         mutating func add(_ layer: Layer) {
-            compressed += layer.compressed
-            tar = tar.flatMap { total in layer.tar.map { total + $0 } }
-            unpacked = unpacked.flatMap { total in layer.unpacked.map { total + $0 } }
+            compressed = Self.sum(compressed, layer.compressed)
+            tar = tar.flatMap { total in layer.tar.map { Self.sum(total, $0) } }
+            unpacked = unpacked.flatMap { total in layer.unpacked.map { Self.sum(total, $0) } }
             layers += 1
+        }
+
+        private static func sum(_ a: Int64, _ b: Int64) -> Int64 {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? .max : sum
         }
 
         /// The sizes of `layers`, each counted once.
@@ -159,7 +167,7 @@ public struct ReportWorkflow: Sendable {
             case .image(let manifest) = try ManifestDocument.decode(try store.readBlob(digest), contentType: nil),
             store.hasBlob(manifest.config.digest), manifest.layers.allSatisfy({ store.hasBlob($0.digest) })
         {
-            let config = try JSONDecoder().decode(ImageConfig.self, from: Data(try store.readBlob(manifest.config.digest)))
+            let config = try ImageConfig.decode(try store.readBlob(manifest.config.digest))
             return Subject(image: image, platform: platform, digest: digest, manifest: manifest, config: config, cached: true)
         }
         guard let registry else {
