@@ -11,6 +11,10 @@ extension LayoutStore {
     /// - Parameter range: Only these bytes (an upload's chunk); all of them by default.
     public func contents(of descriptor: Descriptor, range: Range<Int64>? = nil) throws -> BlobContents {
         guard hasBlob(descriptor.digest) else { throw LayoutError.missingBlob(descriptor.digest) }
+        guard descriptor.size >= 0, range.map({ $0.lowerBound >= 0 && $0.upperBound <= descriptor.size }) ?? true else {
+            throw LayoutError.unreadable(
+                path: blobPath(descriptor.digest), reason: "asked for bytes outside its \(descriptor.size) bytes")
+        }
         return BlobContents(
             path: blobPath(descriptor.digest), size: descriptor.size, range: range ?? 0..<descriptor.size)
     }
@@ -74,8 +78,7 @@ final class BlobFile {
         self.path = path
         self.size = size
         self.offset = offset
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        descriptor = try openRegularFile(path)
         if offset > 0, lseek(descriptor, off_t(offset), SEEK_SET) != off_t(offset) {
             close(descriptor)
             throw LayoutError.unreadable(path: path, reason: "cannot seek to byte \(offset)")
@@ -113,5 +116,36 @@ final class BlobFile {
         guard offset == size else {
             throw LayoutError.unreadable(path: path, reason: "it holds \(offset) bytes, its descriptor says \(size)")
         }
+    }
+}
+
+/// Opens a file of the cache for reading only when it is a regular file: a symbolic link is
+/// never followed, and a FIFO or device (in a cache restored from elsewhere) is never waited on.
+/// - Returns: the open file descriptor; the caller closes it.
+func openRegularFile(_ path: String) throws(LayoutError) -> Int32 {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+    guard descriptor >= 0 else {
+        let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+        throw LayoutError.unreadable(path: path, reason: reason)
+    }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        close(descriptor)
+        throw LayoutError.unreadable(path: path, reason: "it is not a regular file")
+    }
+    return descriptor
+}
+
+/// The kind of a file, without following a link: nil for a regular file, else what it is.
+func irregularKind(_ path: String) -> String? {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFLNK: return "a symbolic link"
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO"
+    case S_IFSOCK: return "a socket"
+    default: return "a device"
     }
 }

@@ -76,7 +76,14 @@ final class GzipInflater: Decompressor {
 }
 
 /// Decompresses zstd (one frame or several) through libzstd.
+///
+/// Frames may ask for a window of up to 2 GiB (`zstd --long=31`, the most zstd writes), and are
+/// given it: libzstd's default limit (128 MiB) would call such a valid layer corrupt. A frame's
+/// window is memory the decompressor holds while it runs, so this bounds it at 2 GiB.
 final class ZstdDecompressor: Decompressor {
+    /// log2 of the largest window a frame may ask for.
+    static let windowLogMaximum: Int32 = 31
+
     private let stream: OpaquePointer
     private var output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
     /// libzstd's last answer: 0 when a frame has just been completely decoded.
@@ -88,6 +95,10 @@ final class ZstdDecompressor: Decompressor {
         }
         self.stream = stream
         ZSTD_initDStream(stream)
+        guard ZSTD_isError(ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, Self.windowLogMaximum)) == 0 else {
+            ZSTD_freeDStream(stream)
+            throw DecompressionFailed(format: "zstd", reason: "libzstd does not take a 2 GiB window")
+        }
     }
 
     deinit { ZSTD_freeDStream(stream) }

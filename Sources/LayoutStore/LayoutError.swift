@@ -10,6 +10,8 @@ public enum LayoutError: Error, Sendable, CustomStringConvertible {
     case digestMismatch(expected: Digest, actual: Digest)
     /// Content whose length is not the size its descriptor announced; it was discarded.
     case sizeMismatch(digest: Digest, expected: Int64, actual: Int64)
+    /// A document gives a cached blob another size than the blob has.
+    case cachedSizeMismatch(digest: Digest, cached: Int64, declared: Int64)
     /// A blob the caller needs is not in the cache.
     case missingBlob(Digest)
     /// A layer that does not decompress to a valid tar stream.
@@ -17,7 +19,10 @@ public enum LayoutError: Error, Sendable, CustomStringConvertible {
     /// A layer whose uncompressed content is not what the image's config says.
     case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
 
-    public var description: String {
+    /// What went wrong, for people; text read from files has its control characters escaped.
+    public var description: String { text.escapingControlCharacters() }
+
+    private var text: String {
         switch self {
         case let .unwritable(path, reason):
             "cannot write the cache at \(path): \(reason)"
@@ -27,6 +32,8 @@ public enum LayoutError: Error, Sendable, CustomStringConvertible {
             "content announced as \(expected) hashed to \(actual); it was discarded and nothing was stored"
         case let .sizeMismatch(digest, expected, actual):
             "blob \(digest) should be \(expected) bytes but \(actual) arrived; it was discarded and nothing was stored"
+        case let .cachedSizeMismatch(digest, cached, declared):
+            "blob \(digest) is cached with \(cached) bytes, but the manifest says \(declared); refusing the image"
         case let .missingBlob(digest):
             "blob \(digest) is not in the cache"
         case let .corruptLayer(layer, reason):

@@ -15,7 +15,8 @@ public struct CacheProblem: Sendable, Equatable, Codable, CustomStringConvertibl
         case corrupt
         /// A blob an image in `index.json` needs and the cache does not have.
         case missing
-        /// A file in `blobs/sha256/` whose name is not a digest.
+        /// A file in `blobs/sha256/` whose name is not a digest, or that is not a regular file
+        /// (a symbolic link, a FIFO, a device, a directory).
         case stray
     }
 
@@ -76,6 +77,11 @@ extension LayoutStore {
                 found(.stray, name, "not a sha256 digest", path: path)
                 continue
             }
+            // Never followed nor opened: a link to /dev/zero or a FIFO would never end.
+            if let kind = irregularKind(path) {
+                found(.stray, digest.description, "not a regular file but \(kind)", path: path)
+                continue
+            }
             let (actual, size) = try hash(path)
             report.blobs += 1
             report.bytes += size
@@ -119,12 +125,9 @@ extension LayoutStore {
         return report
     }
 
-    /// The sha256 and size of a file, read 1 MiB at a time.
+    /// The sha256 and size of a regular file, read 1 MiB at a time.
     private func hash(_ path: String) throws -> (Digest, Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { try? handle.close() }
+        let handle = FileHandle(fileDescriptor: try openRegularFile(path), closeOnDealloc: true)
         var hasher = SHA256()
         var size: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {

@@ -3,6 +3,10 @@ import OCIModel
 
 import struct Crypto.SHA256
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The cache on disk: a standard OCI image layout (`oci-layout`, `index.json`,
 /// `blobs/sha256/…`) that skopeo, umoci, containerd and Docker can read, plus a private
 /// `.swift-images/` directory for ingest files, the lock and metadata.
@@ -42,8 +46,30 @@ public struct LayoutStore: Sendable {
         if !manager.fileExists(atPath: root + "/oci-layout") {
             try writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout", replacing: false)
         }
+        try Self.checkLayoutVersion(root + "/oci-layout")
         if !manager.fileExists(atPath: indexPath) {
             try writeAtomically(Self.encode(Index(manifests: [])), to: indexPath, replacing: false)
+        }
+    }
+
+    /// The layout versions this store reads: 1.x (the only one the OCI image spec defines).
+    static func checkLayoutVersion(_ path: String) throws {
+        struct Layout: Decodable { var imageLayoutVersion: String }
+        let bytes: [UInt8]
+        do {
+            let descriptor = try openRegularFile(path)
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            bytes = Array(buffer.prefix(max(0, count)))
+        }
+        guard let layout = try? JSONDecoder().decode(Layout.self, from: Data(bytes)) else {
+            throw LayoutError.unreadable(path: path, reason: "it is not an OCI layout marker ({\"imageLayoutVersion\": \"1.0.0\"})")
+        }
+        guard layout.imageLayoutVersion.split(separator: ".").first == "1" else {
+            throw LayoutError.unreadable(
+                path: path,
+                reason: "the layout version '\(layout.imageLayoutVersion.prefix(40))' is not one this tool reads (1.x)")
         }
     }
 
@@ -62,17 +88,52 @@ public struct LayoutStore: Sendable {
         "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)"
     }
 
-    /// Whether the blob is in the cache.
+    /// Whether the blob is in the cache, as a regular file (a link or a FIFO under a blob's
+    /// name, in a cache restored from elsewhere, is not the blob: a pull replaces it).
     public func hasBlob(_ digest: Digest) -> Bool {
-        FileManager.default.fileExists(atPath: blobPath(digest))
+        cachedSize(of: digest) != nil
+    }
+
+    /// The largest blob ``readBlob(_:)`` reads whole: manifests are at most 4 MiB, configs far smaller.
+    public static let smallBlobLimit = 64 * 1024 * 1024
+
+    /// The size of a cached blob's file; nil when it is not cached. A blob that is not a
+    /// regular file (a link, a FIFO…) counts as not cached.
+    public func cachedSize(of digest: Digest) -> Int64? {
+        var info = stat()
+        guard lstat(blobPath(digest), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Checks that the cached blobs among `descriptors` hold the sizes the descriptors say; a
+    /// document that gives a cached digest another size is lying about it.
+    /// - Throws: ``LayoutError/cachedSizeMismatch(digest:cached:declared:)``.
+    public func checkCachedSizes(_ descriptors: [Descriptor]) throws {
+        for descriptor in descriptors {
+            if let size = cachedSize(of: descriptor.digest), size != descriptor.size {
+                throw LayoutError.cachedSizeMismatch(digest: descriptor.digest, cached: size, declared: descriptor.size)
+            }
+        }
     }
 
     /// Reads a small blob (a manifest or a config) whole, checking its digest.
     public func readBlob(_ digest: Digest) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
-            throw LayoutError.missingBlob(digest)
+        guard hasBlob(digest) else { throw LayoutError.missingBlob(digest) }
+        let path = blobPath(digest)
+        let descriptor = try openRegularFile(path)
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+            guard bytes.count <= Self.smallBlobLimit else {
+                throw LayoutError.unreadable(path: path, reason: "it is larger than a manifest or config can be (64 MiB)")
+            }
         }
-        let bytes = [UInt8](data)
         let actual = Digest(sha256: SHA256.hash(data: bytes))
         guard actual == digest else { throw LayoutError.digestMismatch(expected: digest, actual: actual) }
         return bytes

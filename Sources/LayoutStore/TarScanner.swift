@@ -5,9 +5,12 @@ import Foundation
 /// links, directories and the like carry 0), with PAX `size` records applied, the way
 /// `archive/tar` reports headers to Docker's `UnpackLayer`.
 ///
-/// Tolerates what Docker tolerates: a stream that ends after an entry without the two zero
-/// blocks, and anything after the end marker. A stream cut inside a header or an entry, or a
-/// header whose checksum is wrong, is an error.
+/// Tolerates what Docker tolerates (Go's `archive/tar`): a stream that ends right after an
+/// entry's data or padding without the two zero blocks, and anything after the end marker. A
+/// stream cut inside a header, an entry or its padding, a header whose checksum is wrong, a
+/// negative size, a PAX record that is not `LENGTH key=value\n`, a PAX header or GNU long name
+/// over 1 MiB, and sizes that add up beyond `Int64` are errors; every number is checked before
+/// it is used.
 struct TarScanner {
     /// The sum of the entries' sizes.
     private(set) var unpacked: Int64 = 0
@@ -15,8 +18,12 @@ struct TarScanner {
     private(set) var entries = 0
 
     private var header: [UInt8] = []
-    /// Bytes of entry data and padding still to pass over.
+    /// Bytes of entry data still to pass over, then of its padding.
     private var skipping: Int64 = 0
+    private var padding = 0
+    /// The padding of the entry just passed, while none of it has been seen: the stream may
+    /// end there (Go's reader takes that as the end of the archive).
+    private var paddingUntouched = false
     /// The PAX extended header being collected, and how much of it is left.
     private var extended: [UInt8]?
     private var extendedRemaining = 0
@@ -28,8 +35,9 @@ struct TarScanner {
     static let blockSize = 512
     /// Links, devices, directories and FIFOs: no data follows, whatever their size says.
     static let headerOnlyTypes = Set("123456".utf8)
-    /// PAX headers are small; a bigger one is not a layer we want to parse.
-    static let maximumExtendedHeader = 1 << 20
+    /// PAX headers and GNU long names are small; bigger ones are refused, as Go's reader
+    /// refuses them (`maxSpecialFileSize`).
+    static let maximumExtendedHeader: Int64 = 1 << 20
 
     struct Malformed: Error, CustomStringConvertible {
         let reason: String
@@ -43,6 +51,12 @@ struct TarScanner {
                 let step = Int(min(skipping, Int64(bytes.count - offset)))
                 skipping -= Int64(step)
                 offset += step
+                paddingUntouched = skipping == 0 && padding > 0
+            } else if padding > 0 {
+                let step = min(padding, bytes.count - offset)
+                padding -= step
+                offset += step
+                paddingUntouched = false
             } else if extended != nil && (extendedRemaining > 0 || extendedPadding > 0) {
                 if extendedRemaining > 0 {
                     let step = min(extendedRemaining, bytes.count - offset)
@@ -55,7 +69,7 @@ struct TarScanner {
                     offset += step
                 }
                 if extendedRemaining == 0 && extendedPadding == 0 {
-                    sizeOverride = Self.paxSize(extended!)
+                    sizeOverride = try Self.paxSize(extended!)
                     extended = nil
                 }
             } else {
@@ -75,6 +89,7 @@ struct TarScanner {
         guard !ended else { return }
         if !header.isEmpty { throw Malformed(reason: "it ends inside a header") }
         if skipping > 0 || extended != nil { throw Malformed(reason: "it ends inside an entry") }
+        if padding > 0 && !paddingUntouched { throw Malformed(reason: "it ends inside an entry's padding") }
     }
 
     private mutating func process(_ block: [UInt8]) throws {
@@ -88,37 +103,52 @@ struct TarScanner {
         else {
             throw Malformed(reason: "a header's checksum does not match (after \(entries) entries)")
         }
-        guard let headerSize = Self.number(block[124..<136]), headerSize >= 0 else {
-            throw Malformed(reason: "a header has an invalid size (after \(entries) entries)")
+        guard let headerSize = Self.number(block[124..<136]) else {
+            throw Malformed(reason: "a header has an invalid size field (after \(entries) entries)")
         }
+        guard headerSize >= 0 else { throw Malformed(reason: "a header has a negative size (after \(entries) entries)") }
         let type = block[156]
-        let padded = { (size: Int64) in size + Int64((Self.blockSize - Int(size % Int64(Self.blockSize))) % Self.blockSize) }
         switch type {
-        case UInt8(ascii: "x"):
-            guard headerSize <= Self.maximumExtendedHeader else { throw Malformed(reason: "a PAX header of \(headerSize) bytes") }
-            extended = []
-            extendedRemaining = Int(headerSize)
-            extendedPadding = Int(padded(headerSize) - headerSize)
-            if headerSize == 0 { extended = nil }
-        case UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K"):
-            // Global PAX records, GNU long names: metadata for what follows, not entries.
-            skipping = padded(headerSize)
+        case UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K"):
+            guard headerSize <= Self.maximumExtendedHeader else {
+                throw Malformed(reason: "a PAX header or GNU long name of \(headerSize) bytes, over the 1 MiB limit")
+            }
+            if type == UInt8(ascii: "x") {
+                extended = headerSize == 0 ? nil : []
+                extendedRemaining = Int(headerSize)
+                extendedPadding = Tar.padding(after: headerSize)
+                if headerSize == 0 { sizeOverride = nil }
+            } else {
+                // Global PAX records, GNU long names: metadata for what follows, not entries.
+                skipping = headerSize
+                padding = Tar.padding(after: headerSize)
+            }
         default:
             let size = sizeOverride ?? headerSize
             sizeOverride = nil
+            guard size >= 0 else { throw Malformed(reason: "a PAX size is negative (after \(entries) entries)") }
+            let (sum, overflow) = unpacked.addingReportingOverflow(size)
+            guard !overflow else { throw Malformed(reason: "the entries' sizes add up beyond what can be counted") }
             entries += 1
-            unpacked += size
-            skipping = Self.headerOnlyTypes.contains(type) ? 0 : padded(size)
+            unpacked = sum
+            if !Self.headerOnlyTypes.contains(type) {
+                skipping = size
+                padding = Tar.padding(after: size)
+            }
         }
+        paddingUntouched = false
     }
 
-    /// A numeric header field: octal text, or base-256 when the high bit of its first byte is set.
+    /// A numeric header field: octal text, or base-256 when the high bit of its first byte is
+    /// set (negative when the next bit is set too). nil when it is neither, or does not fit.
     static func number(_ field: ArraySlice<UInt8>) -> Int64? {
         guard let first = field.first else { return nil }
         if first & 0x80 != 0 {
-            var value: Int64 = Int64(first & 0x7f)
+            // Two's complement over the field, the marker bit taken as a sign extension.
+            let negative = first & 0x40 != 0
+            var value: Int64 = Int64(first & 0x3f) - (negative ? 0x40 : 0)
             for byte in field.dropFirst() {
-                guard value < Int64.max >> 8 else { return nil }
+                guard value <= Int64.max >> 8, value >= Int64.min >> 8 else { return nil }
                 value = value << 8 | Int64(byte)
             }
             return value
@@ -154,20 +184,33 @@ struct TarScanner {
         return sum
     }
 
-    /// The `size` record of a PAX extended header (`"NN size=1234\n"` records).
-    static func paxSize(_ records: [UInt8]) -> Int64? {
+    /// The `size` record of a PAX extended header (`"NN size=1234\n"` records), checked as Go's
+    /// reader checks them: each record's length counts its own digits, space and newline.
+    static func paxSize(_ records: [UInt8]) throws -> Int64? {
+        func malformed(_ reason: String) -> Malformed { Malformed(reason: "a PAX header \(reason)") }
         var found: Int64?
         var rest = records[...]
-        while let space = rest.firstIndex(of: UInt8(ascii: " ")),
-            let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self)), length > 0,
-            length <= rest.count
-        {
-            let record = rest[rest.index(after: space)..<rest.startIndex + length]
-            let text = String(decoding: record, as: UTF8.self)
-            if text.hasPrefix("size="), let value = Int64(text.dropFirst("size=".count).trimmingCharacters(in: .newlines)) {
+        while !rest.isEmpty {
+            guard let space = rest.prefix(20).firstIndex(of: UInt8(ascii: " ")),
+                space > rest.startIndex, rest[rest.startIndex..<space].allSatisfy({ (0x30...0x39).contains($0) }),
+                let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self))
+            else { throw malformed("record does not start with its length") }
+            let prefix = space - rest.startIndex + 1
+            guard length > prefix, length <= rest.count else {
+                throw malformed("record's length \(length) does not fit the record")
+            }
+            let end = rest.startIndex + length
+            let record = rest[(space + 1)..<end]
+            guard record.last == UInt8(ascii: "\n"), let equals = record.firstIndex(of: UInt8(ascii: "=")) else {
+                throw malformed("record is not 'key=value' and a newline")
+            }
+            if record[record.startIndex..<equals].elementsEqual("size".utf8) {
+                let text = String(decoding: record[(equals + 1)..<(end - 1)], as: UTF8.self)
+                guard let value = Int64(text) else { throw malformed("size '\(text.prefix(40))' is not a number") }
+                guard value >= 0 else { throw malformed("size is negative") }
                 found = value
             }
-            rest = rest[(rest.startIndex + length)...]
+            rest = rest[end...]
         }
         return found
     }
