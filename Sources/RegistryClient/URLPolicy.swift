@@ -5,8 +5,8 @@ import Foundation
 ///
 /// - only `http` and `https` (any case): never async-http-client's `http+unix` or `https+unix`,
 ///   which would reach a local socket such as the Docker daemon's;
-/// - plain `http` only to a loopback host (`localhost`, literal `127.0.0.0/8`, `[::1]`), or on
-///   behalf of a registry marked insecure, or to a host marked insecure;
+/// - plain `http` only to a loopback host (`localhost`, literal `127.0.0.0/8`, `[::1]`), to a
+///   host marked insecure, or on behalf of a registry marked insecure;
 /// - this machine (loopback) only on behalf of a registry on this machine or marked insecure,
 ///   so that a remote registry cannot aim requests at local services;
 /// - no credentials in the URL itself.
@@ -39,7 +39,8 @@ struct URLPolicy: Sendable {
             throw refuse("a registry that is not on this machine may not send requests to this machine")
         }
         if scheme == "http" {
-            guard trusted || isLoopback(authority) || insecureRegistries.contains(authority) else {
+            guard isLoopback(authority) || insecureRegistries.contains(registry) || insecureRegistries.contains(authority)
+            else {
                 throw refuse(
                     "plain HTTP to a host that is not loopback; mark \(registry) insecure in images.json to allow it")
             }

@@ -160,14 +160,7 @@ import Testing
         #expect(!text.contains("hunter2"))
     }
 
-    @Test func loopbackRegistriesAreRecognised() {
-        #expect(isLoopback("localhost:5000"))
-        #expect(isLoopback("127.0.0.1:5000"))
-        #expect(isLoopback("[::1]:5000"))
-        #expect(!isLoopback("registry.example:5000"))
-        #expect(!isLoopback("[fe80::1]"))
     }
-}
 
 @Suite struct RegistryEndpointTests {
     func client(_ registries: [String: RegistrySettings]) -> (RegistryClient, AsyncHTTPClient.HTTPClient) {

@@ -186,10 +186,12 @@ public struct ReportWorkflow: Sendable {
     private func layerSizes(of subjects: [Subject]) async throws -> [Digest: LayerSizes] {
         var sizes = try store.recordedLayerSizes()
         var toMeasure: [(Descriptor, Digest?)] = []
-        var seen: Set<Digest> = []
+        /// The first image that has each layer, named in a layer's error.
+        var owner: [Digest: String] = [:]
         for subject in subjects where subject.cached {
-            for (position, layer) in subject.manifest.layers.enumerated()
-            where sizes[layer.digest] == nil && seen.insert(layer.digest).inserted {
+            for (position, layer) in subject.manifest.layers.enumerated() where sizes[layer.digest] == nil {
+                guard owner[layer.digest] == nil else { continue }
+                owner[layer.digest] = "\(subject.image.written) \(subject.platform)"
                 let diffIDs = subject.config.rootfs.diffIDs
                 toMeasure.append((layer, position < diffIDs.count ? diffIDs[position] : nil))
             }
@@ -205,7 +207,11 @@ public struct ReportWorkflow: Sendable {
             for _ in 0..<jobs { startNext() }
             var measured: [Digest: LayerSizes] = [:]
             for try await (digest, outcome) in group {
-                measured[digest] = try outcome.get()
+                do {
+                    measured[digest] = try outcome.get()
+                } catch {
+                    throw ImagesError.imagesFailed([(owner[digest] ?? digest.description, error)])
+                }
                 startNext()
             }
             return measured
