@@ -101,6 +101,7 @@ let package = Package(
             dependencies: ["images"]
         ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
+        .testTarget(name: "FuzzTests", dependencies: ["OCIModel", "LayoutStore"]),
         .testTarget(
             name: "RegistryClientTests",
             dependencies: [
