@@ -20,5 +20,5 @@ IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images" swift test --skip-bui
 if [ $# -eq 0 ]; then
   swift build -c release --product images
   IMAGES_TEST_BINARY="$(swift build -c release --show-bin-path)/images" \
-    swift test --skip-build --filter 'CommandLineTests|CacheTests|FailureTests|FaultTests|VerifyTests|MirrorTests|PushTests|EngineTests|ReportTests|PruneTests|AuthTests'
+    swift test --skip-build --filter 'CommandLineTests|CacheTests|FailureTests|FaultTests|VerifyTests|MirrorTests|PushTests|EngineTests|ReportTests|PruneTests|AuthTests|HostileTests'
 fi

@@ -93,7 +93,7 @@ import Testing
         let project = try Project(images: [])
         let result = try images(["pull", "--jobs", "0"], in: project)
         #expect(result.status == 64)
-        #expect(result.stderr.contains("--jobs must be at least 1"))
+        #expect(result.stderr.contains("--jobs must be between 1 and 64"))
         let strayArguments = try images(["lock", "alpine"], in: project)
         #expect(strayArguments.status == 64)
         #expect(strayArguments.stderr.contains("only with --update"))

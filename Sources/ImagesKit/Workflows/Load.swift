@@ -165,7 +165,7 @@ extension LoadWorkflow {
                         return (image.manifest.digest, outcome)
                     }
                 }
-                for _ in 0..<max(1, jobs) { startNext() }
+                for _ in 0..<min(max(1, jobs), images.count) { startNext() }
                 var outcomes: [(Digest, Result<Void, any Error>)] = []
                 for await outcome in group {
                     outcomes.append(outcome)

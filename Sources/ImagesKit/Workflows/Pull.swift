@@ -250,7 +250,7 @@ public struct PullWorkflow: Sendable {
                     return (blob.descriptor.digest, outcome)
                 }
             }
-            for _ in 0..<jobs { startNext() }
+            for _ in 0..<min(jobs, queue.count) { startNext() }
             while let (digest, outcome) = try await group.next() {
                 startNext()
                 if case .failure(let error) = outcome {

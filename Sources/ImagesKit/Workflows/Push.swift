@@ -255,7 +255,7 @@ public struct PushWorkflow: Sendable {
                     return outcomes
                 }
             }
-            for _ in 0..<self.jobs { startNext() }
+            for _ in 0..<min(self.jobs, jobs.count) { startNext() }
             var all: [String: (BlobPush, Int64)] = [:]
             while let outcomes = try await group.next() {
                 startNext()

@@ -204,7 +204,7 @@ public struct ReportWorkflow: Sendable {
                 guard let (layer, diffID) = pending.next() else { return }
                 group.addTask { (layer.digest, await Result { try await store.measureLayer(layer, diffID: diffID) }) }
             }
-            for _ in 0..<jobs { startNext() }
+            for _ in 0..<min(jobs, toMeasure.count) { startNext() }
             var measured: [Digest: LayerSizes] = [:]
             for try await (digest, outcome) in group {
                 do {
