@@ -1,4 +1,5 @@
 import Foundation
+import LayoutStore
 import OCIModel
 import RegistryClient
 
@@ -43,13 +44,17 @@ public struct ImagesManifest: Sendable, Equatable {
     /// Reads and validates `images.json`.
     /// - Throws: ``ManifestError`` naming the file, the key path and what is wrong.
     public static func load(path: String) throws(ManifestError) -> ImagesManifest {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ManifestError(
-                path: path, keyPath: nil,
-                message: exists ? "cannot read the file" : "no such file (create one, or pass --manifest PATH)")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ManifestError(path: path, keyPath: nil, message: "no such file (create one, or pass --manifest PATH)")
         }
-        return try decode(data, path: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try LayoutStore.readFile(atPath: path, limit: 16 * 1024 * 1024, followingLinks: true)
+        } catch {
+            guard case .unreadable(_, let reason) = error else { throw ManifestError(path: path, keyPath: nil, message: "\(error)") }
+            throw ManifestError(path: path, keyPath: nil, message: "cannot read the file: \(reason)")
+        }
+        return try decode(Data(bytes), path: path)
     }
 
     /// Validates manifest bytes; `path` is only used in errors.

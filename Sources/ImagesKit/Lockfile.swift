@@ -1,4 +1,5 @@
 import Foundation
+import LayoutStore
 import OCIModel
 
 /// `images.lock.json`: every declared image pinned to a digest, per platform.
@@ -35,8 +36,11 @@ public struct Lockfile: Codable, Sendable, Equatable {
     /// - Throws: ``LockfileError`` when it exists but cannot be used.
     public static func load(path: String) throws -> Lockfile? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LockfileError(path: path, message: "cannot read the file")
+        let data: Data
+        do {
+            data = Data(try LayoutStore.readFile(atPath: path, limit: 64 * 1024 * 1024, followingLinks: true))
+        } catch {
+            throw LockfileError(path: path, message: "cannot read the file: \(error)")
         }
         if let syntaxError = jsonSyntaxError(in: data) {
             throw LockfileError(path: path, message: "\(syntaxError) (delete it and run 'images lock' to write it anew)")

@@ -119,11 +119,11 @@ final class BlobFile {
     }
 }
 
-/// Opens a file of the cache for reading only when it is a regular file: a symbolic link is
-/// never followed, and a FIFO or device (in a cache restored from elsewhere) is never waited on.
+/// Opens a file for reading only when it is a regular file: a FIFO or device (in a cache
+/// restored from elsewhere) is never waited on, and a symbolic link is not followed unless asked.
 /// - Returns: the open file descriptor; the caller closes it.
-func openRegularFile(_ path: String) throws(LayoutError) -> Int32 {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+func openRegularFile(_ path: String, followingLinks: Bool = false) throws(LayoutError) -> Int32 {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
     guard descriptor >= 0 else {
         let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
         throw LayoutError.unreadable(path: path, reason: reason)
@@ -147,5 +147,27 @@ func irregularKind(_ path: String) -> String? {
     case S_IFIFO: return "a FIFO"
     case S_IFSOCK: return "a socket"
     default: return "a device"
+    }
+}
+
+extension LayoutStore {
+    /// Reads a small file whole, only if it is a regular file (see ``openRegularFile(_:)``) of
+    /// at most `limit` bytes: a FIFO, a device or a link to one never makes a read wait or grow.
+    /// - Throws: ``LayoutError/unreadable(path:reason:)`` saying which of these it is not.
+    public static func readFile(atPath path: String, limit: Int, followingLinks: Bool = false) throws(LayoutError) -> [UInt8] {
+        let descriptor = try openRegularFile(path, followingLinks: followingLinks)
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+            guard bytes.count <= limit else {
+                throw LayoutError.unreadable(path: path, reason: "it is larger than \(limit / 1024) KiB, more than it can hold")
+            }
+        }
     }
 }

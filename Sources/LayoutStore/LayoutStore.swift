@@ -55,14 +55,7 @@ public struct LayoutStore: Sendable {
     /// The layout versions this store reads: 1.x (the only one the OCI image spec defines).
     static func checkLayoutVersion(_ path: String) throws {
         struct Layout: Decodable { var imageLayoutVersion: String }
-        let bytes: [UInt8]
-        do {
-            let descriptor = try openRegularFile(path)
-            defer { close(descriptor) }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            bytes = Array(buffer.prefix(max(0, count)))
-        }
+        let bytes = try readFile(atPath: path, limit: 4096)
         guard let layout = try? JSONDecoder().decode(Layout.self, from: Data(bytes)) else {
             throw LayoutError.unreadable(path: path, reason: "it is not an OCI layout marker ({\"imageLayoutVersion\": \"1.0.0\"})")
         }
@@ -119,21 +112,7 @@ public struct LayoutStore: Sendable {
     /// Reads a small blob (a manifest or a config) whole, checking its digest.
     public func readBlob(_ digest: Digest) throws -> [UInt8] {
         guard hasBlob(digest) else { throw LayoutError.missingBlob(digest) }
-        let path = blobPath(digest)
-        let descriptor = try openRegularFile(path)
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw LayoutError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-            if count == 0 { break }
-            bytes += chunk[0..<count]
-            guard bytes.count <= Self.smallBlobLimit else {
-                throw LayoutError.unreadable(path: path, reason: "it is larger than a manifest or config can be (64 MiB)")
-            }
-        }
+        let bytes = try Self.readFile(atPath: blobPath(digest), limit: Self.smallBlobLimit)
         let actual = Digest(sha256: SHA256.hash(data: bytes))
         guard actual == digest else { throw LayoutError.digestMismatch(expected: digest, actual: actual) }
         return bytes
@@ -155,12 +134,16 @@ public struct LayoutStore: Sendable {
     // MARK: index.json
 
     /// The layout's `index.json` as it is now.
+    /// - Throws: ``LayoutError/unreadable(path:reason:)`` when it is missing, not a regular file,
+    ///   larger than 256 MiB, or not a valid index (duplicate keys included).
     public func index() throws -> Index {
-        guard let data = FileManager.default.contents(atPath: indexPath) else {
+        guard FileManager.default.fileExists(atPath: indexPath) else {
             throw LayoutError.unreadable(path: indexPath, reason: "it does not exist")
         }
+        let bytes = try Self.readFile(atPath: indexPath, limit: 256 * 1024 * 1024)
         do {
-            return try JSONDecoder().decode(Index.self, from: data)
+            try StrictJSON.checkNoDuplicateKeys(bytes)
+            return try JSONDecoder().decode(Index.self, from: Data(bytes))
         } catch {
             throw LayoutError.unreadable(path: indexPath, reason: "it is not a valid OCI index: \(error)")
         }

@@ -140,11 +140,23 @@ import Testing
         try expectSound(project)
     }
 
-    @Test func aCacheOfAnUnknownLayoutVersionIsRefused() throws {
+    @Test func aRestoredCacheThatCannotBeReadAsItIsIsRefused() throws {
         let project = try project("good")
         try guarded(["pull"], in: project, expectSuccess: true)
+        let index = try String(contentsOfFile: project.cache + "/index.json", encoding: .utf8)
+        try (#"{"manifests": [], "#.appending(index.dropFirst())).write(toFile: project.cache + "/index.json", atomically: true, encoding: .utf8)
+        expectRefusal(try guarded(["ls"], in: project), saying: "manifests: the key 'manifests' appears twice in one object")
+        try index.write(toFile: project.cache + "/index.json", atomically: true, encoding: .utf8)
         try Data(#"{"imageLayoutVersion":"2.0.0"}"#.utf8).write(to: URL(fileURLWithPath: project.cache + "/oci-layout"))
         expectRefusal(try guarded(["ls"], in: project), saying: "the layout version '2.0.0' is not one this tool reads (1.x)")
+    }
+
+    @Test func aManifestThatIsAFIFOIsRefusedWithoutWaiting() throws {
+        let project = try project("good")
+        let fifo = project.directory + "/fifo.json"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        expectRefusal(try guarded(["pull", "--manifest", fifo], in: project), saying: "cannot read the file: ")
+        #expect(try guarded(["pull", "--manifest", fifo], in: project).stderr.contains("it is not a regular file"))
     }
 
     @Test func absurdJobsAreAUsageError() throws {
