@@ -74,7 +74,7 @@ extension LayoutStore {
         for name in names.sorted() {
             let path = directory + "/" + name
             guard let digest = try? Digest.sha256(hex: name) else {
-                found(.stray, name, "not a sha256 digest", path: path)
+                found(.stray, name.escapingControlCharacters(), "not a sha256 digest", path: path)
                 continue
             }
             // Never followed nor opened: a link to /dev/zero or a FIFO would never end.

@@ -1,5 +1,6 @@
 import Foundation
 import ImagesKit
+import OCIModel
 import Synchronization
 
 /// Where and how output goes: tables and live progress for people on a terminal, one line
@@ -38,8 +39,9 @@ enum Output {
     }
 
     /// Rows as aligned columns under a header, the `rightAligned` columns (numbers) flush right.
+    /// Cells may quote the cache, a registry or the daemon: their control characters are escaped.
     static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
-        let all = [header] + rows
+        let all = ([header] + rows).map { $0.map { $0.escapingControlCharacters() } }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { column, cell in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImagesKit
+import OCIModel
 
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,13 +67,14 @@ struct PruneCommand: AsyncParsableCommand {
 
     private func printReport(_ report: PruneReport) {
         for image in report.removed {
-            let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ")
+            let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ").escapingControlCharacters()
             Output.printError(
                 "\(Output.paint(report.dryRun ? "would remove" : "removed", .red)) \(what) (\(Output.size(image.size)))")
         }
         for image in report.kept {
             let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ")
-            Output.printError("\(Output.paint("kept", .dim)) \(what): \(image.kept?.description ?? "")")
+            let why = image.kept?.description ?? ""
+            Output.printError("\(Output.paint("kept", .dim)) \((what + ": " + why).escapingControlCharacters())")
         }
         let place = report.target == .cache ? "the cache" : "the Docker daemon"
         Output.printError(

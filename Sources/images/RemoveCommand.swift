@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagesKit
+import OCIModel
 
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,13 +40,14 @@ struct RemoveCommand: AsyncParsableCommand {
             try Output.printJSON(Result(images: removed, freedBlobs: freed.blobs, freedBytes: freed.bytes))
         } else if !global.quiet {
             for image in removed where image.error == nil {
-                for entry in image.cacheEntries { Output.printError("removed \(entry) from the cache") }
-                for line in image.engine ?? [] { Output.printError("\(line) (Docker daemon)") }
+                // Names come from the cache and the daemon: shown escaped.
+                for entry in image.cacheEntries { Output.printError("removed \(entry.escapingControlCharacters()) from the cache") }
+                for line in image.engine ?? [] { Output.printError("\(line.escapingControlCharacters()) (Docker daemon)") }
             }
             Output.printError("freed \(freed.blobs) blobs, \(Output.size(freed.bytes))")
         }
         let failed = removed.filter { $0.error != nil }
-        for image in failed { Output.printError("error: \(image.error!)") }
+        for image in failed { Output.printError("error: \(image.error!.escapingControlCharacters())") }
         if !failed.isEmpty { throw ExitCode.failure }
     }
 }

@@ -1,4 +1,5 @@
 import ImagesKit
+import OCIModel
 
 /// The size report as text: a table for people, Markdown for CI summaries.
 enum ReportRendering {
@@ -122,6 +123,7 @@ enum ReportRendering {
             break
         }
         let line = command.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+            .escapingControlCharacters()
         return line.count > 60 ? String(line.prefix(59)) + "…" : line
     }
 

@@ -88,6 +88,13 @@ import Testing
         let project = try project("escape")
         let result = try guarded(["pull", "-v"], in: project)
         expectRefusal(result, saying: #"MANIFEST_UNKNOWN: \u{1B}]0;pwned\u{7}\u{1B}[2K\u{D}\u{1B}[32mall good"#)
+        // An image's own history, in the report's table and Markdown.
+        let history = try self.project("escape-history")
+        try guarded(["pull"], in: history, expectSuccess: true)
+        for format in ["table", "markdown"] {
+            let report = try guarded(["report", "--format", format], in: history, expectSuccess: true)
+            #expect(report.stdout.contains(#"RUN \u{1B}]0;pwned\u{7}\u{1B}[2Kmake"#), "\(report.stdout)")
+        }
     }
 
     @Test func hostileLayersAreReportedCorruptWithoutACrash() throws {
@@ -181,6 +188,7 @@ import Testing
         #expect(result.status != 137, "images \(arguments.joined(separator: " ")) hung and was killed")
         #expect(![132, 133, 134, 139].contains(result.status), "images \(arguments.joined(separator: " ")) crashed: \(result.stderr)")
         #expect(!result.stderr.utf8.contains(0x1B), "a raw escape character reached stderr: \(result.stderr)")
+        #expect(!result.stdout.utf8.contains(0x1B), "a raw escape character reached stdout: \(result.stdout)")
         if expectSuccess { #expect(result.status == 0, "images \(arguments.joined(separator: " ")): \(result.stderr)") }
         return result
     }

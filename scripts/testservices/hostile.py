@@ -16,6 +16,7 @@ where it counts every connection (nothing should ever reach it). Each repository
     dribble         the manifest's body, one byte a second
     dribble-token   401 to a token service that sends one byte a second
     escape          404 whose message holds terminal escape sequences
+    escape-history  a sound image whose config's history commands hold terminal escape sequences
     negative-size   a layer of size -1
     huge-size       a layer of size near Int64.max
     dup-keys        a manifest with "config" twice
@@ -105,11 +106,11 @@ def hostile_tar(kind):
     raise SystemExit("unknown tar kind " + kind)
 
 
-def image(layer, layer_type, tar_bytes, layer_size=None, duplicate_config=False):
+def image(layer, layer_type, tar_bytes, layer_size=None, duplicate_config=False, created_by="hostile.py"):
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": [digest(tar_bytes)]},
-        "history": [{"created_by": "hostile.py"}],
+        "history": [{"created_by": created_by}],
     }, sort_keys=True).encode()
     config_descriptor = '{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d}' % (
         digest(config), len(config))
@@ -150,6 +151,7 @@ for scenario in ("unix-realm", "unix-redirect", "unix-upload", "html", "dribble"
                  "semicolon-type", "empty-type", "expires"):
     add(scenario, image(layer, GZIP, tar_bytes))
 add("lying", image(layer, GZIP, tar_bytes, layer_size=len(layer) + 1000))
+add("escape-history", image(layer, GZIP, tar_bytes, created_by="RUN \x1b]0;pwned\x07\x1b[2Kmake"))
 add("negative-size", image(layer, GZIP, tar_bytes, layer_size=-1))
 add("huge-size", image(layer, GZIP, tar_bytes, layer_size=9223372036854775000))
 add("dup-keys", image(layer, GZIP, tar_bytes, duplicate_config=True))
