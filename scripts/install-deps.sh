@@ -2,8 +2,9 @@
 # Installs what the build, the tests and the demo need, from Debian's packages and PyPI: zlib's
 # and libzstd's headers (layer measurement links both) and zstd (test layers), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
-# (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), and
-# Python's cryptography (the test token service). Does nothing when all
+# (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), Go
+# (golang-go: the tests build a tar reader on Go's archive/tar as an oracle) and Python's
+# cryptography (the test token service). Does nothing when all
 # of it is already there.
 set -euo pipefail
 missing=()
@@ -19,6 +20,7 @@ command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
 command -v dockerd >/dev/null || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+command -v go >/dev/null || missing+=(golang-go)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

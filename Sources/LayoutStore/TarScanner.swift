@@ -1,36 +1,46 @@
 import Foundation
 
 /// Reads a tar stream's headers as the bytes pass, without keeping the files' contents, and
-/// adds up what Docker counts as a layer's size: the `Size` of every entry (regular files; hard
-/// links, directories and the like carry 0), with PAX `size` records applied, the way
-/// `archive/tar` reports headers to Docker's `UnpackLayer`.
+/// adds up what Docker counts as a layer's size: the `Size` of every entry as Go's
+/// `archive/tar` reports it to Docker's `UnpackLayer` (PAX `size` records applied, a sparse
+/// file's real size, hard links and other header-only entries with whatever size they carry).
 ///
-/// Tolerates what Docker tolerates (Go's `archive/tar`): a stream that ends right after an
-/// entry's data or padding without the two zero blocks, and anything after the end marker. A
-/// stream cut inside a header, an entry or its padding, a header whose checksum is wrong, a
-/// negative size, a PAX record that is not `LENGTH key=value\n`, a PAX header or GNU long name
-/// over 1 MiB, and sizes that add up beyond `Int64` are errors; every number is checked before
-/// it is used.
+/// Accepts and refuses what Go's reader does (the differential `TarOracleTests` hold it to
+/// that): the stream may end at an entry boundary, inside an entry's padding, or after one zero
+/// block, without the end marker; after the two zero blocks anything may follow. A stream cut
+/// inside a header, an entry's data, a PAX header or a sparse map, a zero block followed by
+/// anything but another, a header whose checksum is wrong, a negative size, a PAX record that
+/// is not `LENGTH key=value\n`, a PAX header or GNU long name over 1 MiB, and sizes that add up
+/// beyond `Int64` are errors; every number is checked before it is used.
 struct TarScanner {
     /// The sum of the entries' sizes.
     private(set) var unpacked: Int64 = 0
-    /// How many entries (files, directories, links…) the layer holds.
+    /// How many entries (files, directories, links, global PAX headers…) the layer holds.
     private(set) var entries = 0
 
-    private var header: [UInt8] = []
-    /// Bytes of entry data still to pass over, then of its padding.
+    /// What the next bytes are.
+    private enum Expecting {
+        /// A header block (or the first block of the end marker).
+        case header
+        /// Old GNU sparse map extension blocks, then the entry's data.
+        case sparseExtension(dataSize: Int64)
+        /// The second block of the end marker.
+        case secondZeroBlock
+        /// Nothing more matters.
+        case end
+    }
+
+    private var expecting = Expecting.header
+    /// The block being collected.
+    private var block: [UInt8] = []
+    /// Bytes of entry data still to pass over, then of its padding (the stream may end there).
     private var skipping: Int64 = 0
     private var padding = 0
-    /// The padding of the entry just passed, while none of it has been seen: the stream may
-    /// end there (Go's reader takes that as the end of the archive).
-    private var paddingUntouched = false
     /// The PAX extended header being collected, and how much of it is left.
     private var extended: [UInt8]?
     private var extendedRemaining = 0
-    private var extendedPadding = 0
-    /// A `size` from the PAX header, for the next entry.
-    private var sizeOverride: Int64?
-    private var ended = false
+    /// PAX records for the next entry.
+    private var records = PAXRecords()
 
     static let blockSize = 512
     /// Links, devices, directories and FIFOs: no data follows, whatever their size says.
@@ -46,39 +56,32 @@ struct TarScanner {
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
-        while offset < bytes.count, !ended {
+        while offset < bytes.count {
+            if case .end = expecting { return }
             if skipping > 0 {
                 let step = Int(min(skipping, Int64(bytes.count - offset)))
                 skipping -= Int64(step)
                 offset += step
-                paddingUntouched = skipping == 0 && padding > 0
+            } else if extended != nil, extendedRemaining > 0 {
+                let step = min(extendedRemaining, bytes.count - offset)
+                extended!.append(contentsOf: bytes[offset..<offset + step])
+                extendedRemaining -= step
+                offset += step
+                if extendedRemaining == 0 {
+                    records = try PAXRecords(parsing: extended!)
+                    extended = nil
+                }
             } else if padding > 0 {
                 let step = min(padding, bytes.count - offset)
                 padding -= step
                 offset += step
-                paddingUntouched = false
-            } else if extended != nil && (extendedRemaining > 0 || extendedPadding > 0) {
-                if extendedRemaining > 0 {
-                    let step = min(extendedRemaining, bytes.count - offset)
-                    extended!.append(contentsOf: bytes[offset..<offset + step])
-                    extendedRemaining -= step
-                    offset += step
-                } else {
-                    let step = min(extendedPadding, bytes.count - offset)
-                    extendedPadding -= step
-                    offset += step
-                }
-                if extendedRemaining == 0 && extendedPadding == 0 {
-                    sizeOverride = try Self.paxSize(extended!)
-                    extended = nil
-                }
             } else {
-                let step = min(Self.blockSize - header.count, bytes.count - offset)
-                header.append(contentsOf: bytes[offset..<offset + step])
+                let step = min(Self.blockSize - block.count, bytes.count - offset)
+                block.append(contentsOf: bytes[offset..<offset + step])
                 offset += step
-                if header.count == Self.blockSize {
-                    try process(header)
-                    header.removeAll(keepingCapacity: true)
+                if block.count == Self.blockSize {
+                    try process(block)
+                    block.removeAll(keepingCapacity: true)
                 }
             }
         }
@@ -86,18 +89,44 @@ struct TarScanner {
 
     /// Call at the end of the stream.
     func finish() throws {
-        guard !ended else { return }
-        if !header.isEmpty { throw Malformed(reason: "it ends inside a header") }
-        if skipping > 0 || extended != nil { throw Malformed(reason: "it ends inside an entry") }
-        if padding > 0 && !paddingUntouched { throw Malformed(reason: "it ends inside an entry's padding") }
+        switch expecting {
+        case .end: return
+        case .secondZeroBlock:
+            if !block.isEmpty { throw Malformed(reason: "it ends inside its end marker") }
+        case .sparseExtension:
+            throw Malformed(reason: "it ends inside a sparse file's map")
+        case .header:
+            if !block.isEmpty { throw Malformed(reason: "it ends inside a header") }
+            if skipping > 0 || extendedRemaining > 0 { throw Malformed(reason: "it ends inside an entry") }
+        }
+        // Ended at an entry boundary, or inside padding: Go's reader takes that as the end.
     }
 
     private mutating func process(_ block: [UInt8]) throws {
-        if block.allSatisfy({ $0 == 0 }) {
-            // The end marker (its second block, and any padding after it, are not needed).
-            ended = true
+        switch expecting {
+        case .end:
             return
+        case .secondZeroBlock:
+            guard block.allSatisfy({ $0 == 0 }) else {
+                throw Malformed(reason: "a zero block is followed by something else than the second zero block")
+            }
+            expecting = .end
+        case .sparseExtension(let dataSize):
+            // 21 entries of 24 bytes, then whether another extension block follows.
+            if block[504] == 0 {
+                expecting = .header
+                skip(dataSize)
+            }
+        case .header:
+            if block.allSatisfy({ $0 == 0 }) {
+                expecting = .secondZeroBlock
+            } else {
+                try processHeader(block)
+            }
         }
+    }
+
+    private mutating func processHeader(_ block: [UInt8]) throws {
         guard let checksum = Self.octal(block[148..<156]),
             checksum == Self.checksum(block, signed: false) || checksum == Self.checksum(block, signed: true)
         else {
@@ -114,29 +143,43 @@ struct TarScanner {
                 throw Malformed(reason: "a PAX header or GNU long name of \(headerSize) bytes, over the 1 MiB limit")
             }
             if type == UInt8(ascii: "x") {
-                extended = headerSize == 0 ? nil : []
+                // Records for the next entry, read whole.
+                extended = []
                 extendedRemaining = Int(headerSize)
-                extendedPadding = Tar.padding(after: headerSize)
-                if headerSize == 0 { sizeOverride = nil }
-            } else {
-                // Global PAX records, GNU long names: metadata for what follows, not entries.
-                skipping = headerSize
                 padding = Tar.padding(after: headerSize)
+                if headerSize == 0 { records = PAXRecords() }
+            } else {
+                // A global header is an entry of its own to Go's reader, of no size; GNU long
+                // names are metadata for what follows.
+                if type == UInt8(ascii: "g") { entries += 1 }
+                skip(headerSize)
             }
         default:
-            let size = sizeOverride ?? headerSize
-            sizeOverride = nil
-            guard size >= 0 else { throw Malformed(reason: "a PAX size is negative (after \(entries) entries)") }
+            let dataSize = records.size ?? headerSize
+            var size = records.realSize ?? dataSize
+            if type == UInt8(ascii: "S"), let realSize = Self.number(block[483..<495]) {
+                // Old GNU sparse: the header's size is what is stored, the real size is the file's.
+                size = realSize
+            }
+            records = PAXRecords()
+            guard size >= 0 else { throw Malformed(reason: "an entry's size is negative (after \(entries) entries)") }
             let (sum, overflow) = unpacked.addingReportingOverflow(size)
             guard !overflow else { throw Malformed(reason: "the entries' sizes add up beyond what can be counted") }
             entries += 1
             unpacked = sum
-            if !Self.headerOnlyTypes.contains(type) {
-                skipping = size
-                padding = Tar.padding(after: size)
+            if Self.headerOnlyTypes.contains(type) { return }
+            if type == UInt8(ascii: "S"), block[482] != 0 {
+                expecting = .sparseExtension(dataSize: dataSize)
+            } else {
+                skip(dataSize)
             }
         }
-        paddingUntouched = false
+    }
+
+    /// Passes over `size` bytes of data and their padding.
+    private mutating func skip(_ size: Int64) {
+        skipping = size
+        padding = Tar.padding(after: size)
     }
 
     /// A numeric header field: octal text, or base-256 when the high bit of its first byte is
@@ -184,12 +227,21 @@ struct TarScanner {
         return sum
     }
 
-    /// The `size` record of a PAX extended header (`"NN size=1234\n"` records), checked as Go's
-    /// reader checks them: each record's length counts its own digits, space and newline.
-    static func paxSize(_ records: [UInt8]) throws -> Int64? {
-        func malformed(_ reason: String) -> Malformed { Malformed(reason: "a PAX header \(reason)") }
-        var found: Int64?
-        var rest = records[...]
+}
+
+/// The records of a PAX extended header that change what an entry's size is: `size` (the data
+/// stored), and for GNU sparse files `GNU.sparse.realsize` (format 1.0) or `GNU.sparse.size`
+/// (0.x), the size of the file. Parsed as Go's reader parses them: each `LENGTH key=value\n`
+/// record's length counts its own digits, space and newline.
+struct PAXRecords {
+    var size: Int64?
+    var realSize: Int64?
+
+    init() {}
+
+    init(parsing bytes: [UInt8]) throws {
+        func malformed(_ reason: String) -> TarScanner.Malformed { TarScanner.Malformed(reason: "a PAX header \(reason)") }
+        var rest = bytes[...]
         while !rest.isEmpty {
             guard let space = rest.prefix(20).firstIndex(of: UInt8(ascii: " ")),
                 space > rest.startIndex, rest[rest.startIndex..<space].allSatisfy({ (0x30...0x39).contains($0) }),
@@ -204,14 +256,14 @@ struct TarScanner {
             guard record.last == UInt8(ascii: "\n"), let equals = record.firstIndex(of: UInt8(ascii: "=")) else {
                 throw malformed("record is not 'key=value' and a newline")
             }
-            if record[record.startIndex..<equals].elementsEqual("size".utf8) {
+            let key = String(decoding: record[record.startIndex..<equals], as: UTF8.self)
+            if ["size", "GNU.sparse.realsize", "GNU.sparse.size"].contains(key) {
                 let text = String(decoding: record[(equals + 1)..<(end - 1)], as: UTF8.self)
-                guard let value = Int64(text) else { throw malformed("size '\(text.prefix(40))' is not a number") }
-                guard value >= 0 else { throw malformed("size is negative") }
-                found = value
+                guard let value = Int64(text) else { throw malformed("\(key) '\(text.prefix(40))' is not a number") }
+                guard value >= 0 else { throw malformed("\(key) is negative") }
+                if key == "size" { size = value } else { realSize = value }
             }
             rest = rest[end...]
         }
-        return found
     }
 }

@@ -25,7 +25,8 @@ where it counts every connection (nothing should ever reach it). Each repository
     expires         a token service answering expires_in 9223372036854775807
     tar-KIND        an image whose (plain tar) layer is hand-made, diff_id right; KIND is one of
                     base256-huge, base256-negative, pax-negative, pax-huge, pax-short-record,
-                    longname-huge, sizes-overflow, no-padding, cut-padding
+                    longname-huge, sizes-overflow, no-padding, cut-padding (the last two valid, as
+                    Go's archive/tar reads them)
     zstd-long       an image whose layer is zstd with a 2 GiB window (zstd --long=31)
 
 GET /_stats answers {"requests": N, "socket_connections": N}.

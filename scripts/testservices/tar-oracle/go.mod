@@ -1,0 +1,3 @@
+module taroracle
+
+go 1.19
