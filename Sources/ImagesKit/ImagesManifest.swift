@@ -60,12 +60,10 @@ public struct ImagesManifest: Sendable, Equatable {
     /// Validates manifest bytes; `path` is only used in errors.
     public static func decode(_ data: Data, path: String, hostPlatform: Platform = .host) throws(ManifestError) -> ImagesManifest
     {
-        if let syntaxError = jsonSyntaxError(in: data) {
-            throw ManifestError(path: path, keyPath: nil, message: syntaxError)
-        }
         do {
-            try StrictJSON.checkNoDuplicateKeys(data)
+            try StrictJSON.check(data)
         } catch {
+            if error.isSyntaxError { throw ManifestError(path: path, keyPath: nil, message: error.description) }
             throw ManifestError(path: path, keyPath: error.keyPath, message: error.reason)
         }
         let file: ManifestFile

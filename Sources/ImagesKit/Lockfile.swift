@@ -42,11 +42,8 @@ public struct Lockfile: Codable, Sendable, Equatable {
         } catch {
             throw LockfileError(path: path, message: "cannot read the file: \(error)")
         }
-        if let syntaxError = jsonSyntaxError(in: data) {
-            throw LockfileError(path: path, message: "\(syntaxError) (delete it and run 'images lock' to write it anew)")
-        }
         do {
-            try StrictJSON.checkNoDuplicateKeys(data)
+            try StrictJSON.check(data)
         } catch {
             throw LockfileError(path: path, message: "\(error) (delete it and run 'images lock' to write it anew)")
         }

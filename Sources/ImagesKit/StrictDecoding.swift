@@ -1,4 +1,5 @@
 import Foundation
+import OCIModel
 
 /// A coding key for any string, used to see every key an object holds.
 struct AnyCodingKey: CodingKey, Hashable {
@@ -36,10 +37,8 @@ func keyPath(_ codingPath: [any CodingKey]) -> String {
     for key in codingPath {
         if let index = key.intValue {
             text += "[\(index)]"
-        } else if key.stringValue.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-            text += text.isEmpty ? key.stringValue : "." + key.stringValue
         } else {
-            text += "[\"\(key.stringValue)\"]"
+            text = StrictJSON.keyPath(text, key: key.stringValue)
         }
     }
     return text.isEmpty ? "(top level)" : text
@@ -71,34 +70,5 @@ private func typeName(_ type: Any.Type) -> String {
     case is [Any].Type: "an array"
     default:
         String(describing: type).hasPrefix("Array") ? "an array" : "an object"
-    }
-}
-
-/// Where JSON text stops being JSON: "malformed JSON at line 3, column 14: Invalid value".
-/// nil when `data` is valid JSON.
-func jsonSyntaxError(in data: Data) -> String? {
-    do {
-        _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        return nil
-    } catch {
-        let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
-        // Foundation says "… around character N." (a 0-based offset into the text).
-        guard let range = detail.range(of: "around character "),
-            let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
-        else {
-            return "malformed JSON: \(detail)"
-        }
-        var line = 1
-        var column = 1
-        for byte in data.prefix(offset) {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        let reason = detail[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-        return "malformed JSON at line \(line), column \(column): \(reason)"
     }
 }

@@ -142,7 +142,7 @@ public struct LayoutStore: Sendable {
         }
         let bytes = try Self.readFile(atPath: indexPath, limit: 256 * 1024 * 1024)
         do {
-            try StrictJSON.checkNoDuplicateKeys(bytes)
+            try StrictJSON.check(bytes)
             return try JSONDecoder().decode(Index.self, from: Data(bytes))
         } catch {
             throw LayoutError.unreadable(path: indexPath, reason: "it is not a valid OCI index: \(error)")

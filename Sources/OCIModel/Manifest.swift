@@ -89,7 +89,7 @@ public struct ImageConfig: Hashable, Sendable, Codable {
     /// - Throws: ``ManifestDecodingError`` saying where the document is wrong.
     public static func decode(_ bytes: some Collection<UInt8>) throws(ManifestDecodingError) -> ImageConfig {
         do {
-            try StrictJSON.checkNoDuplicateKeys(bytes)
+            try StrictJSON.check(bytes)
             return try JSONDecoder().decode(ImageConfig.self, from: Data(bytes))
         } catch {
             throw ManifestDecodingError(reason: "the image config is not valid: \(describe(error))")
@@ -120,7 +120,7 @@ public enum ManifestDocument: Sendable, Hashable {
                 reason: "it was served as '\(served.escapingControlCharacters())', which is not a manifest media type")
         }
         do {
-            try StrictJSON.checkNoDuplicateKeys(bytes)
+            try StrictJSON.check(bytes)
         } catch {
             throw ManifestDecodingError(reason: "it is not a valid manifest document: \(error)")
         }

@@ -1,163 +1,288 @@
-/// A check that JSON text holds no object with the same key twice.
+/// Strict JSON (RFC 8259), checked before a document is decoded: what jq, Python, Go and every
+/// JSON editor reject is rejected here too, with the line and column, and so is what they read
+/// differently.
 ///
-/// Parsers disagree on such a document (Foundation keeps the first value, jq, Python and Go the
-/// last), so a reviewer and this tool could read different files: `images.json`, the lock,
-/// manifests and configs with a duplicate key are refused. The scan is iterative (no recursion
-/// to exhaust) and stops at the first problem; syntax errors are left to the decoder that runs
-/// afterwards.
+/// - Syntax: no trailing commas, no comments, no single quotes, no bare words, numbers as the
+///   RFC writes them, no raw control characters in strings, nothing after the value.
+/// - No object with the same key twice: parsers disagree on such a document (Foundation keeps
+///   the first value; jq, Python and Go the last), so a reviewer would read another file than
+///   the tool. Keys are compared after their escapes are resolved (`"a"` and `"\u0061"`).
+///
+/// The scan is iterative (no recursion to exhaust) and stops at the first problem.
 public enum StrictJSON {
     /// Objects and arrays nested deeper than this are refused (Foundation's own limit is 512).
     public static let maximumDepth = 512
 
-    /// - Throws: ``StrictJSONError`` naming the key path of the first duplicate key.
-    public static func checkNoDuplicateKeys(_ bytes: some Collection<UInt8>) throws(StrictJSONError) {
-        try checkNoDuplicateKeys(Array(bytes))
+    /// - Throws: ``StrictJSONError`` saying where the text stops being strict JSON, or which
+    ///   key path holds a duplicate key.
+    public static func check(_ bytes: some Collection<UInt8>) throws(StrictJSONError) {
+        var scanner = Scanner(bytes: Array(bytes))
+        try scanner.run()
     }
 
-    /// One open object or array: the keys seen so far, and where it is.
+    /// `images[1].ref`, `registries["localhost:5000"]`: the key path people find in their file.
+    public static func keyPath(_ parent: String, key: String) -> String {
+        let plain =
+            !key.isEmpty && key.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }
+        if plain { return parent.isEmpty ? key : parent + "." + key }
+        return parent + "[\"" + key.escapingControlCharacters() + "\"]"
+    }
+
+    /// One open object or array: where it is, what it has seen, what may come next.
     private struct Level {
         var isObject: Bool
-        var keys: Set<String> = []
         var path: String
-        var nextIndex = 0
-        var pendingKey: String?
+        var keys: Set<String> = []
+        var count = 0
+        var pendingKey = ""
+        /// Just after the opening bracket: a member or the end may come (after a comma, only a member).
+        var afterOpening = true
+        /// In an object, just after a key: the colon must come.
+        var awaitingColon = false
+        /// In an object, after the colon: the value must come.
+        var awaitingValue = false
+        /// After a member: a comma or the end must come.
+        var afterMember = false
 
         init(isObject: Bool, path: String) {
             self.isObject = isObject
             self.path = path
         }
+
+        /// Where the value that starts now sits.
+        var childPath: String { isObject ? StrictJSON.keyPath(path, key: pendingKey) : path + "[\(count)]" }
     }
 
-    private static func checkNoDuplicateKeys(_ bytes: [UInt8]) throws(StrictJSONError) {
-        var stack: [Level] = []
+    private struct Scanner {
+        let bytes: [UInt8]
         var position = 0
-        /// Where the value that starts now sits.
-        func childPath(_ stack: inout [Level]) -> String {
-            guard var top = stack.popLast() else { return "" }
-            defer { stack.append(top) }
-            if top.isObject { return keyPath(top.path, key: top.pendingKey ?? "") }
-            top.nextIndex += 1
-            return top.path + "[\(top.nextIndex - 1)]"
+        var stack: [Level] = []
+        var sawTopValue = false
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        func fail(_ reason: String, at offset: Int? = nil) -> StrictJSONError {
+            var line = 1
+            var column = 1
+            for byte in bytes.prefix(offset ?? position) {
+                if byte == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else if byte & 0xC0 != 0x80 {
+                    column += 1
+                }
+            }
+            return StrictJSONError(keyPath: "", reason: reason, line: line, column: column)
         }
-        while position < bytes.count {
+
+        mutating func skipWhitespace() {
+            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        }
+
+        var describedByte: String {
+            guard position < bytes.count else { return "the end of the text" }
+            let byte = bytes[position]
+            return (0x21..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+        }
+
+        mutating func run() throws(StrictJSONError) {
+            while true {
+                skipWhitespace()
+                guard position < bytes.count else {
+                    if !stack.isEmpty { throw fail("the text ends inside \(stack.last!.isObject ? "an object" : "an array")") }
+                    if !sawTopValue { throw fail("there is no JSON value") }
+                    return
+                }
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "/") { throw fail("comments are not JSON") }
+                guard var level = stack.last else {
+                    guard !sawTopValue else { throw fail("unexpected \(describedByte) after the JSON value") }
+                    try value(path: "")
+                    continue
+                }
+                let closing = level.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                if level.awaitingColon {
+                    guard byte == UInt8(ascii: ":") else { throw fail("expected ':' after the key, found \(describedByte)") }
+                    position += 1
+                    stack[stack.count - 1].awaitingColon = false
+                    stack[stack.count - 1].awaitingValue = true
+                } else if level.awaitingValue {
+                    stack[stack.count - 1].awaitingValue = false
+                    try value(path: level.childPath)
+                } else if level.afterMember {
+                    if byte == UInt8(ascii: ",") {
+                        position += 1
+                        level.afterMember = false
+                        stack[stack.count - 1] = level
+                    } else if byte == closing {
+                        try close()
+                    } else {
+                        throw fail("expected ',' or '\(Character(Unicode.Scalar(closing)))', found \(describedByte)")
+                    }
+                } else if byte == closing {
+                    guard level.afterOpening else { throw fail("a trailing comma before '\(Character(Unicode.Scalar(closing)))'") }
+                    try close()
+                } else {
+                    stack[stack.count - 1].afterOpening = false
+                    if level.isObject {
+                        guard byte == UInt8(ascii: "\"") else { throw fail("expected a key in double quotes, found \(describedByte)") }
+                        let start = position
+                        let key = try string()
+                        guard !level.keys.contains(key) else {
+                            var error = fail("the key '\(key.escapingControlCharacters())' appears twice in one object", at: start)
+                            error.keyPath = StrictJSON.keyPath(level.path, key: key)
+                            throw error
+                        }
+                        stack[stack.count - 1].keys.insert(key)
+                        stack[stack.count - 1].pendingKey = key
+                        stack[stack.count - 1].awaitingColon = true
+                    } else {
+                        try value(path: level.childPath)
+                    }
+                }
+            }
+        }
+
+        /// A value starts at `position`: a scalar is read whole, a container opened.
+        mutating func value(path: String) throws(StrictJSONError) {
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard stack.count < maximumDepth else {
-                    throw StrictJSONError(keyPath: childPath(&stack), reason: "nested more than \(maximumDepth) levels deep")
+                guard stack.count < StrictJSON.maximumDepth else {
+                    throw fail("nested more than \(StrictJSON.maximumDepth) levels deep")
                 }
-                let path = childPath(&stack)
+                position += 1
                 stack.append(Level(isObject: byte == UInt8(ascii: "{"), path: path))
-                position += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                _ = stack.popLast()
-                position += 1
+                return
             case UInt8(ascii: "\""):
-                let (text, end) = string(bytes, from: position)
-                position = end
-                // A string followed by ':' inside an object is a key.
-                var next = position
-                while next < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[next]) { next += 1 }
-                if let top = stack.last, top.isObject, next < bytes.count, bytes[next] == UInt8(ascii: ":") {
-                    guard !top.keys.contains(text) else {
-                        throw StrictJSONError(
-                            keyPath: keyPath(top.path, key: text), reason: "the key '\(text)' appears twice in one object")
-                    }
-                    stack[stack.count - 1].keys.insert(text)
-                    stack[stack.count - 1].pendingKey = text
-                    position = next + 1
-                } else if let top = stack.last, !top.isObject {
-                    stack[stack.count - 1].nextIndex += 1
-                }
-            default:
-                // Numbers, literals, commas and whitespace: only array positions need counting.
-                if let top = stack.last, !top.isObject, byte != UInt8(ascii: ","), ![0x20, 0x09, 0x0A, 0x0D].contains(byte) {
-                    stack[stack.count - 1].nextIndex += 1
-                    while position < bytes.count, !Self.endsScalar(bytes[position]) { position += 1 }
-                    continue
-                }
-                position += 1
+                _ = try string()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                try number()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            case UInt8(ascii: "'"): throw fail("strings are in double quotes, not single ones")
+            default: throw fail("expected a value, found \(describedByte)")
             }
+            memberEnded()
         }
-    }
 
-    private static func endsScalar(_ byte: UInt8) -> Bool {
-        [UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D].contains(byte)
-    }
-
-    /// The decoded text of the string starting at `start` (its opening quote), and the position after its closing quote.
-    private static func string(_ bytes: [UInt8], from start: Int) -> (String, Int) {
-        var position = start + 1
-        var raw: [UInt8] = []
-        var escaped = false
-        while position < bytes.count {
-            let byte = bytes[position]
-            position += 1
-            if escaped {
-                escaped = false
-                raw.append(byte)
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-                raw.append(byte)
-            } else if byte == UInt8(ascii: "\"") {
-                break
+        mutating func memberEnded() {
+            if stack.isEmpty {
+                sawTopValue = true
             } else {
-                raw.append(byte)
+                stack[stack.count - 1].count += 1
+                stack[stack.count - 1].afterMember = true
             }
         }
-        return (unescape(raw), position)
-    }
 
-    /// JSON escapes resolved, so that `"a"` and `"\u0061"` count as the same key, as parsers read them.
-    private static func unescape(_ raw: [UInt8]) -> String {
-        guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
-        var units: [UInt16] = []
-        var index = 0
-        let utf16Of = { (bytes: ArraySlice<UInt8>) in Array(String(decoding: bytes, as: UTF8.self).utf16) }
-        var plainStart = 0
-        while index < raw.count {
-            guard raw[index] == UInt8(ascii: "\\"), index + 1 < raw.count else {
-                index += 1
-                continue
-            }
-            units += utf16Of(raw[plainStart..<index])
-            let kind = raw[index + 1]
-            switch kind {
-            case UInt8(ascii: "u") where index + 6 <= raw.count:
-                let hex = String(decoding: raw[(index + 2)..<(index + 6)], as: UTF8.self)
-                units.append(UInt16(hex, radix: 16) ?? 0xFFFD)
-                index += 6
-            case UInt8(ascii: "n"): units.append(0x0A); index += 2
-            case UInt8(ascii: "t"): units.append(0x09); index += 2
-            case UInt8(ascii: "r"): units.append(0x0D); index += 2
-            case UInt8(ascii: "b"): units.append(0x08); index += 2
-            case UInt8(ascii: "f"): units.append(0x0C); index += 2
-            default: units.append(UInt16(kind)); index += 2
-            }
-            plainStart = index
+        mutating func close() throws(StrictJSONError) {
+            position += 1
+            stack.removeLast()
+            memberEnded()
         }
-        units += utf16Of(raw[min(plainStart, raw.count)...])
-        return String(decoding: units, as: UTF16.self)
-    }
 
-    /// `images[1].ref`, `registries["localhost:5000"]`: the key path people find in their file.
-    public static func keyPath(_ parent: String, key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }
-        if plain { return parent.isEmpty ? key : parent + "." + key }
-        return parent + "[\"" + key.escapingControlCharacters() + "\"]"
+        mutating func literal(_ word: String) throws(StrictJSONError) {
+            let utf8 = Array(word.utf8)
+            guard bytes.count - position >= utf8.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
+                throw fail("expected a value, found \(describedByte)")
+            }
+            position += utf8.count
+        }
+
+        mutating func number() throws(StrictJSONError) {
+            let start = position
+            func digits() -> Int {
+                let first = position
+                while position < bytes.count, (0x30...0x39).contains(bytes[position]) { position += 1 }
+                return position - first
+            }
+            if bytes[position] == UInt8(ascii: "-") { position += 1 }
+            let integerStart = position
+            let integerDigits = digits()
+            guard integerDigits > 0 else { throw fail("a number needs digits", at: start) }
+            if integerDigits > 1, bytes[integerStart] == UInt8(ascii: "0") { throw fail("a number may not start with 0", at: start) }
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                guard digits() > 0 else { throw fail("a number needs digits after its '.'", at: start) }
+            }
+            if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+                position += 1
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                    position += 1
+                }
+                guard digits() > 0 else { throw fail("a number needs digits in its exponent", at: start) }
+            }
+        }
+
+        /// Reads a string from its opening quote; returns its text with the escapes resolved.
+        mutating func string() throws(StrictJSONError) -> String {
+            let start = position
+            position += 1
+            var units: [UInt16] = []
+            var plainStart = position
+            func flush() { units += Array(String(decoding: bytes[plainStart..<position], as: UTF8.self).utf16) }
+            while position < bytes.count {
+                let byte = bytes[position]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    flush()
+                    position += 1
+                    return String(decoding: units, as: UTF16.self)
+                case UInt8(ascii: "\\"):
+                    flush()
+                    guard position + 1 < bytes.count else { throw fail("the text ends inside a string", at: start) }
+                    let kind = bytes[position + 1]
+                    switch kind {
+                    case UInt8(ascii: "u"):
+                        let hex = bytes[(position + 2)..<min(bytes.count, position + 6)]
+                        guard hex.count == 4, hex.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
+                            let unit = UInt16(String(decoding: hex, as: UTF8.self), radix: 16)
+                        else { throw fail("'\\u' takes four hex digits") }
+                        units.append(unit)
+                        position += 6
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
+                        units.append(UInt16(kind))
+                        position += 2
+                    case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        let values: [UInt8: UInt16] = [0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+                        units.append(values[kind]!)
+                        position += 2
+                    default:
+                        throw fail("'\\\(Character(Unicode.Scalar(kind)))' is not a JSON escape")
+                    }
+                    plainStart = position
+                case 0x00..<0x20:
+                    throw fail("a control character inside a string (write it as an escape)")
+                default:
+                    position += 1
+                }
+            }
+            throw fail("the text ends inside a string", at: start)
+        }
     }
 }
 
-/// JSON that parses, but that parsers read differently.
+/// Text that is not strict JSON, or that parsers read differently.
 public struct StrictJSONError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// Where: `images[1].ref`, or `(top level)`.
-    public let keyPath: String
-    public let reason: String
+    /// Where a duplicate key is: `images[1].ref`, or `(top level)`; empty for a syntax error.
+    public var keyPath: String
+    public var reason: String
+    /// Where, 1-based (columns count characters).
+    public var line: Int
+    public var column: Int
 
-    public init(keyPath: String, reason: String) {
-        self.keyPath = keyPath.isEmpty ? "(top level)" : keyPath
+    public init(keyPath: String, reason: String, line: Int, column: Int) {
+        self.keyPath = keyPath
         self.reason = reason
+        self.line = line
+        self.column = column
     }
 
-    public var description: String { "\(keyPath): \(reason)" }
+    /// Whether the text is not JSON at all (rather than JSON with a duplicate key).
+    public var isSyntaxError: Bool { keyPath.isEmpty }
+
+    public var description: String {
+        isSyntaxError ? "malformed JSON at line \(line), column \(column): \(reason)" : "\(keyPath): \(reason)"
+    }
 }
