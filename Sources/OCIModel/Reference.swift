@@ -17,6 +17,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
     public let digest: Digest?
 
     public static let dockerHub = "docker.io"
+    /// The longest repository path (the registry host not counted).
     static let maximumNameLength = 255
     static let maximumTagLength = 128
 
@@ -81,9 +82,9 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
         if registry == Self.dockerHub, !path.contains("/") {
             path = "library/" + path
         }
-        let fullLength = registry.utf8.count + 1 + path.utf8.count
-        guard fullLength <= Self.maximumNameLength else {
-            throw fail("the name is \(fullLength) characters long, the maximum is \(Self.maximumNameLength)")
+        // The repository path, not the registry host, is limited (distribution/reference ≥ v0.6.0).
+        guard path.utf8.count <= Self.maximumNameLength else {
+            throw fail("the repository path is \(path.utf8.count) characters long, the maximum is \(Self.maximumNameLength)")
         }
         self.init(registry: registry, repository: path, tag: tag, digest: digest)
     }
@@ -97,10 +98,13 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 
     /// The short name Docker shows: `postgres` for `docker.io/library/postgres`, `acme/app` for
-    /// `docker.io/acme/app`, the full name elsewhere.
+    /// `docker.io/acme/app`, the full name elsewhere. `library/` is dropped only where one
+    /// component follows: `docker.io/library/foo/bar` stays `library/foo/bar` (a different
+    /// repository from `docker.io/foo/bar`).
     public var familiarName: String {
         guard registry == Self.dockerHub else { return name }
-        return repository.hasPrefix("library/") ? String(repository.dropFirst("library/".count)) : repository
+        let official = repository.dropFirst("library/".count)
+        return repository.hasPrefix("library/") && !official.contains("/") ? String(official) : repository
     }
 
     /// What Docker tags the image as: `postgres:16`; nil for a reference pinned by digest only.

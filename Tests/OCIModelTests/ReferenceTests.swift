@@ -89,7 +89,7 @@ private let digest = "sha256:" + hex64
         ("[zz::1]/app", "is not an IPv6 address"),
         ("ex_ample.com/app", "may hold only letters, digits and '-'"),
         (hex64, "image ID"),
-        ("example.com/" + String(repeating: "a", count: 250), "the maximum is 255"),
+        ("example.com/" + String(repeating: "a", count: 256), "the repository path is 256 characters long, the maximum is 255"),
         ("a:b:c", "'a:b' has ':'"),
     ]
 
@@ -121,10 +121,10 @@ private let digest = "sha256:" + hex64
         #expect(reference.description == "ghcr.io/acme/base@" + digest)
     }
 
-    @Test func nameOfExactly255CharactersIsAccepted() throws {
-        // "example.com/" is 12 characters.
-        let path = String(repeating: "a", count: 255 - 12)
-        #expect(try Reference(parsing: "example.com/" + path).name.count == 255)
+    @Test func aPathOfExactly255CharactersIsAcceptedWhateverTheHost() throws {
+        // Only the path counts, as in distribution/reference since v0.6.0.
+        let path = String(repeating: "a", count: 255)
+        #expect(try Reference(parsing: "registry.example.com:5000/" + path).repository.count == 255)
         #expect(throws: ReferenceError.self) { try Reference(parsing: "example.com/" + path + "a") }
     }
 
