@@ -41,20 +41,24 @@ import Testing
     @Test func pullAndReportThroughThePluginThenAFailureKeepsTheToolsMessage() throws {
         let base = "\(services.registry)/test/base:1"
         let app = "\(services.registry)/test/app:1"
-        let project = try fixture(images: [base, app])
+        // And an image whose layer umoci insert wrote, ending right after its data.
+        let inserted = "\(services.registry)/\(TestServices.uniqueRepository("plugin"))/inserted:1"
+        try services.pushUmociInsertImage(to: inserted.dropFirst(services.registry.count + 1).description)
+        let project = try fixture(images: [base, app, inserted])
 
         let pull = try swiftPackage(["pull"], in: project)
         #expect(pull.status == 0, "\(pull.stderr)")
         // SwiftPM passes what the plugin (and so the tool) writes on to its own stdout.
-        #expect(pull.stdout.contains("2 images ready"))
+        #expect(pull.stdout.contains("3 images ready"))
         let lock = try project.lockText()
         #expect(lock.contains(#""ref" : "\#(base)""#))
         let store = try LayoutStore(root: project.cache)
-        #expect(try store.index().manifests.count == 2)
+        #expect(try store.index().manifests.count == 3)
 
         let report = try swiftPackage(["report", "--format", "json"], in: project)
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains(#""reference" : "\#(app)""#))
+        #expect(report.stdout.contains(#""reference" : "\#(inserted)""#))
 
         // An image the registry does not have: swift package fails, with the tool's own words.
         try project.write(images: [base, "\(services.registry)/test/nothing-here:1"])

@@ -116,6 +116,28 @@ import Testing
         #expect(daemonLayerSizes.count == 3)
     }
 
+    @Test func aLayerWrittenByUmociInsertIsMeasuredAsDockerUnpacksIt() async throws {
+        // umoci insert ends the layer right after the last file's data; Go's archive/tar, and so
+        // Docker, take that as the end of the archive.
+        let reference = "\(services.registry)/\(TestServices.uniqueRepository("report"))/inserted:1"
+        try services.pushUmociInsertImage(to: reference.dropFirst(services.registry.count + 1).description)
+        let project = try Project(images: [reference], platforms: ["linux/amd64"])
+        #expect(try images(["pull"], in: project).status == 0)
+        let report = try images(["report", "--json"], in: project)
+        #expect(report.status == 0, "\(report.stderr)")
+        struct Document: Decodable { var report: SizeReport }
+        let image = try #require(try JSONDecoder().decode(Document.self, from: Data(report.stdout.utf8)).report.images.first)
+        #expect(image.total.unpacked == Int64(12 + 3_333), "the two files")
+
+        let load = try images(["load", "--via", "archive"], in: project, environment: ["DOCKER_HOST": services.dockerHost])
+        #expect(load.status == 0, "\(load.stderr)")
+        let inspect = try #require(try services.dockerAPI("/images/\(reference)/json") as? [String: Any])
+        #expect((inspect["Size"] as? NSNumber)?.int64Value == image.total.unpacked)
+        let history = try #require(try services.dockerAPI("/images/\(reference)/history") as? [[String: Any]])
+        let daemonLayerSizes = history.reversed().compactMap { ($0["Size"] as? NSNumber)?.int64Value }.filter { $0 > 0 }
+        #expect(daemonLayerSizes == image.layers.compactMap(\.unpacked).filter { $0 > 0 })
+    }
+
     @Test func everyFormatDescribesTheSameReport() async throws {
         let (project, expected, reference) = try await pulledHandMade("messy")
         let json = try images(["report", "--format", "json"], in: project)
