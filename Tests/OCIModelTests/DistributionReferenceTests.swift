@@ -15,8 +15,12 @@ import Testing
 /// - A reference without tag or digest gets the tag `latest`, as `TagNameOnly` does.
 /// - Not ported: `TestMatch`/`TestMatchError` (wildcard matching; ours lives in `PruneSettings`),
 ///   `TestParseAnyReference` (bare image IDs, which we do not take), `TestSerialization`,
-///   `TestWithTag`/`TestWithDigest` (their constructors), the regexp tests (`regexp_test.go`, for
-///   regexps we do not expose: their cases are covered through the parser below).
+///   `TestWithTag`/`TestWithDigest` (their constructors), `TestIdentifierRegexp` (image IDs).
+/// - `regexp_test.go` tests regexps we do not expose: its `TestDomainRegexp`, `TestFullNameRegexp`
+///   and `TestReferenceRegexp` verdicts are checked through the parser (a domain as
+///   `DOMAIN/repo`), less two cases: `foo_bar.com:8080` (not a name, but as a reference `:8080`
+///   is its tag, which `TestReferenceParse` accepts) and a 257-character path (the regexp matches,
+///   the length check after it refuses).
 @Suite struct DistributionReferenceTests {
     // MARK: normalize_test.go, TestValidateReferenceName
 
@@ -259,6 +263,126 @@ import Testing
     ])
     func referenceParseRefuses(input: String) {
         #expect(throws: ReferenceError.self) { try Reference(parsing: input) }
+    }
+
+    // MARK: regexp_test.go, through the parser
+
+    static let domainRegexp: [(String, Bool)] = [
+        ("test.com", true),
+        ("test.com:10304", true),
+        ("test.com:http", false),
+        ("localhost", true),
+        ("localhost:8080", true),
+        ("a", true),
+        ("a.b", true),
+        ("ab.cd.com", true),
+        ("a-b.com", true),
+        ("-ab.com", false),
+        ("ab-.com", false),
+        ("ab.c-om", true),
+        ("ab.-com", false),
+        ("ab.com-", false),
+        ("0101.com", true),
+        ("001a.com", true),
+        ("b.gbc.io:443", true),
+        ("b.gbc.io", true),
+        ("xn--n3h.com", true),
+        ("Asdf.com", true),
+        ("192.168.1.1:75050", true),
+        ("192.168.1.1:750050", true),
+        ("[fd00:1:2::3]:75050", true),
+        ("[fd00:1:2::3]75050", false),
+        ("[fd00:1:2::3]::75050", false),
+        ("[fd00:1:2::3%eth0]:75050", false),
+        ("[fd00123123123]:75050", true),
+        ("[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:75050", true),
+        ("[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:750505", true),
+        ("fd00:1:2::3:75050", false),
+    ]
+    static let fullNameRegexp: [(String, Bool)] = [
+        ("", false),
+        ("short", true),
+        ("simple/name", true),
+        ("library/ubuntu", true),
+        ("docker/stevvooe/app", true),
+        ("aa/aa/aa/aa/aa/aa/aa/aa/aa/bb/bb/bb/bb/bb/bb", true),
+        ("aa/aa/bb/bb/bb", true),
+        ("a/a/a/a", true),
+        ("a/a/a/a/", false),
+        ("a//a/a", false),
+        ("a", true),
+        ("a/aa", true),
+        ("a/aa/a", true),
+        ("foo.com", true),
+        ("foo.com/", false),
+        ("foo.com:8080/bar", true),
+        ("foo.com:http/bar", false),
+        ("foo.com/bar", true),
+        ("foo.com/bar/baz", true),
+        ("localhost:8080/bar", true),
+        ("sub-dom1.foo.com/bar/baz/quux", true),
+        ("blog.foo.com/bar/baz", true),
+        ("a^a", false),
+        ("aa/asdf$$^/aa", false),
+        ("asdf$$^/aa", false),
+        ("aa-a/a", true),
+        ("a-/a/a/a", false),
+        ("foo.com/a-/a/a", false),
+        ("-foo/bar", false),
+        ("foo/bar-", false),
+        ("foo-/bar", false),
+        ("foo/-bar", false),
+        ("_foo/bar", false),
+        ("foo_bar", true),
+        ("foo_bar.com", true),
+        ("foo_bar.com:8080/app", false),
+        ("foo.com/foo_bar", true),
+        ("____/____", false),
+        ("_docker/_docker", false),
+        ("docker_/docker_", false),
+        ("b.gcr.io/test.example.com/my-app", true),
+        ("xn--n3h.com/myimage", true),
+        ("xn--7o8h.com/myimage", true),
+        ("example.com/xn--7o8h.com/myimage", true),
+        ("example.com/some_separator__underscore/myimage", true),
+        ("example.com/__underscore/myimage", false),
+        ("example.com/..dots/myimage", false),
+        ("example.com/.dots/myimage", false),
+        ("example.com/nodouble..dots/myimage", false),
+        ("docker./docker", false),
+        (".docker/docker", false),
+        ("docker-/docker", false),
+        ("-docker/docker", false),
+        ("do..cker/docker", false),
+        ("do__cker:8080/docker", false),
+        ("do__cker/docker", true),
+        ("registry.io/foo/project--id.module--name.ver---sion--name", true),
+        ("Asdf.com/foo/bar", true),
+        ("Foo/FarB", false),
+    ]
+    static let referenceRegexp: [(String, Bool)] = [
+        ("localhost:8080@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", true),
+        ("registry.com:8080/myapp:tag", true),
+        ("registry.com:8080/myapp@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", true),
+        ("registry.com:8080/myapp:tag2@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", true),
+        ("registry.com:8080/myapp@sha256:badbadbadbad", false),
+        ("registry.com:8080/myapp:invalid~tag", false),
+        ("bad_hostname.com:8080/myapp:tag", false),
+        ("localhost:8080/name@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", true),
+        ("localhost:http/name@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", false),
+        ("localhost@sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912", true),
+        ("registry.com:8080/myapp@bad", false),
+        ("registry.com:8080/myapp@2bad", false),
+    ]
+
+
+    @Test func regexpVerdicts() {
+        for (domain, match) in Self.domainRegexp {
+            #expect(((try? Reference(parsing: domain + "/repo")) != nil) == match, "domain \(domain)")
+        }
+        for (name, match) in Self.fullNameRegexp + Self.referenceRegexp {
+            #expect(((try? Reference(parsing: name)) != nil) == match, "\(name)")
+        }
     }
 
     // MARK: reference_test.go, TestWithNameFailure and TestDomainAndPath
