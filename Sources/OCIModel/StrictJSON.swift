@@ -129,8 +129,11 @@ public enum StrictJSON {
                         let start = position
                         let key = try string()
                         guard !level.keys.contains(key) else {
-                            var error = fail("the key '\(key.escapingControlCharacters())' appears twice in one object", at: start)
+                            var error = fail("", at: start)
                             error.keyPath = StrictJSON.keyPath(level.path, key: key)
+                            error.reason =
+                                "the key '\(key.escapingControlCharacters())' appears twice in one object"
+                                + " (again at line \(error.line), column \(error.column))"
                             throw error
                         }
                         stack[stack.count - 1].keys.insert(key)

@@ -90,7 +90,7 @@ import Testing
         // What jq, Python and Renovate refuse, the tool refuses too.
         expectError("{\"version\": 1,\n \"images\": [\"a\",]\n}", "malformed JSON at line 2, column 17: a trailing comma before ']'")
         expectError("{\"version\": 1, // pinned\n \"images\": []}", "malformed JSON at line 1, column 16: comments are not JSON")
-        expectError("{\"version\": 1, \"images\": [], \"version\": 2}", "version: the key 'version' appears twice in one object")
+        expectError("{\"version\": 1, \"images\": [], \"version\": 2}", "version: the key 'version' appears twice in one object (again at line 1, column 30)")
     }
 
     @Test func wrongTypesAreNamed() {
