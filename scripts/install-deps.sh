@@ -3,8 +3,8 @@
 # and libzstd's headers (layer measurement links both) and zstd (test layers), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
 # (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), Go
-# (golang-go: the tests build a tar reader on Go's archive/tar as an oracle) and Python's
-# cryptography (the test token service). Does nothing when all
+# (golang-go: the tests build a tar reader on Go's archive/tar as an oracle), strace (a test
+# counts the files a pull writes) and Python's cryptography (the test token service). Does nothing when all
 # of it is already there.
 set -euo pipefail
 missing=()
@@ -21,6 +21,7 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v dockerd >/dev/null || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v go >/dev/null || missing+=(golang-go)
+command -v strace >/dev/null || missing+=(strace)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -150,15 +150,19 @@ public struct LayoutStore: Sendable {
     }
 
     /// Adds image entries to `index.json`, each replacing any entry with the same name and
-    /// platform, so that re-pulling never appends a duplicate. Atomic and locked.
+    /// platform, so that re-pulling never appends a duplicate. Atomic and locked; when the
+    /// entries are already there as they are, nothing is written.
     public func record(_ entries: [Descriptor]) async throws {
+        guard !entries.isEmpty else { return }
         try await lock.withLock {
-            var index = try self.index()
+            let current = try self.index()
+            var index = current
             for entry in entries {
                 index.manifests.removeAll { Self.sameImage($0, entry) }
                 index.manifests.append(entry)
             }
             index.manifests.sort { Self.sortKey($0) < Self.sortKey($1) }
+            guard index != current else { return }
             try writeAtomically(Self.encode(index), to: indexPath)
         }
     }

@@ -26,6 +26,44 @@ import Testing
         #expect(try proxy.requests() == afterCold)
     }
 
+    @Test func aPullWritesIndexJSONOnceAndAWarmPullNotAtAll() throws {
+        // Twelve images, each in a repository of its own.
+        var references: [String] = []
+        for _ in 0..<6 {
+            for (source, name) in [("test/base:1", "base"), ("test/app:1", "app")] {
+                let repository = TestServices.uniqueRepository("warm") + "/\(name):1"
+                try services.copy(source, to: repository)
+                references.append("\(services.registry)/\(repository)")
+            }
+        }
+        let project = try Project(images: references)
+        let cold = try tracedRenames(["pull"], in: project)
+        #expect(cold.writes(of: "index.json") == 1)
+        #expect(cold.writes(of: "metadata.json") <= 1)
+        let warm = try tracedRenames(["pull", "--locked"], in: project)
+        #expect(warm.writes(of: "index.json") == 0)
+        #expect(warm.writes(of: "metadata.json") <= 1)
+        #expect(warm.writes(of: "images.lock.json") == 0)
+    }
+
+    /// The `rename(2)` calls of a run of the CLI, as `strace` sees them: every file the cache and
+    /// the lock write goes into place by one rename.
+    struct Renames {
+        var lines: [Substring]
+        func writes(of name: String) -> Int { lines.filter { $0.contains("/\(name)\"") }.count }
+    }
+
+    func tracedRenames(_ arguments: [String], in project: Project) throws -> Renames {
+        let trace = project.directory + "/trace-\(UUID().uuidString)"
+        let environment = ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache]
+        let result = try run(
+            "strace", ["-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", trace, try imagesBinary()] + arguments,
+            environment: environment, directory: project.directory, check: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        return Renames(lines: text.split(separator: "\n").filter { $0.contains("= 0") })
+    }
+
     @Test func offlineWithoutTheCacheNamesWhatIsMissing() throws {
         let proxy = try countingProxy()
         let reference = "\(proxy.address)/test/base:1"

@@ -112,8 +112,10 @@ public struct PullWorkflow: Sendable {
         guard missingOffline.isEmpty else { throw ImagesError.notCached(missingOffline) }
         progress(.planned(images: targets.count, blobs: plan.queue.count, bytes: plan.queue.reduce(0) { $0 + $1.size }))
 
-        // 3. Each image is recorded as soon as its last blob is in.
+        // 3. Each image is done as soon as its last blob is in; index.json is written once, for
+        // all of them, at the end (also when the run fails: what is complete stays recorded).
         var results = [PulledImage?](repeating: nil, count: targets.count)
+        var entries: [Descriptor] = []
         func finish(_ position: Int, failure: (any Error)?) async throws {
             let target = targets[position]
             let manifest = try? manifests[position].get()
@@ -137,23 +139,30 @@ public struct PullWorkflow: Sendable {
                 let size = Int64(try store.readBlob(target.manifestDigest).count)
                 let descriptor = Descriptor(
                     mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
-                try await store.record([
+                entries.append(
                     LayoutStore.entry(
-                        for: descriptor, reference: target.image.reference, platform: target.platform, index: target.indexDigest)
-                ])
+                        for: descriptor, reference: target.image.reference, platform: target.platform, index: target.indexDigest))
             }
             results[position] = result
             progress(.finished(result))
         }
-        for (position, failure) in failures.sorted(by: { $0.key < $1.key }) { try await finish(position, failure: failure) }
-        for position in plan.complete(among: targets.indices.filter { failures[$0] == nil }) {
-            try await finish(position, failure: nil)
-        }
-        try await download(plan.queue) { digest, failure in
-            for position in plan.finished(digest, failed: failure != nil) {
+        do {
+            for (position, failure) in failures.sorted(by: { $0.key < $1.key }) {
                 try await finish(position, failure: failure)
             }
+            for position in plan.complete(among: targets.indices.filter { failures[$0] == nil }) {
+                try await finish(position, failure: nil)
+            }
+            try await download(plan.queue) { digest, failure in
+                for position in plan.finished(digest, failed: failure != nil) {
+                    try await finish(position, failure: failure)
+                }
+            }
+        } catch {
+            try? await store.record(entries)
+            throw error
         }
+        try await store.record(entries)
         try await store.markUsed(
             targets.indices.filter { failures[$0] == nil }.map {
                 LayoutStore.imageKey(targets[$0].image.reference, targets[$0].platform)
