@@ -157,10 +157,11 @@ public struct LayoutStore: Sendable {
         try await lock.withLock {
             let current = try self.index()
             var index = current
-            for entry in entries {
-                index.manifests.removeAll { Self.sameImage($0, entry) }
-                index.manifests.append(entry)
-            }
+            // One pass each way, by image key: a pull records thousands of images at once.
+            var latest: [String: Descriptor] = [:]
+            for entry in entries { latest[Self.imageKey(entry)] = entry }
+            index.manifests.removeAll { latest[Self.imageKey($0)] != nil }
+            index.manifests += latest.values
             index.manifests.sort { Self.sortKey($0) < Self.sortKey($1) }
             guard index != current else { return }
             try writeAtomically(Self.encode(index), to: indexPath)
@@ -186,9 +187,10 @@ public struct LayoutStore: Sendable {
     /// Our annotation naming the index an entry's manifest was chosen from.
     public static let indexAnnotation = "io.github.swift-images.index"
 
-    static func sameImage(_ a: Descriptor, _ b: Descriptor) -> Bool {
-        a.annotations?[refNameAnnotation] == b.annotations?[refNameAnnotation]
-            && a.platform.map { p in b.platform.map { p.matches($0) } ?? false } ?? (b.platform == nil)
+    /// What makes two entries the same image: the name, and the platform as matching compares
+    /// it (`linux/arm64` and `linux/arm64/v8` are one).
+    static func imageKey(_ entry: Descriptor) -> String {
+        (entry.annotations?[refNameAnnotation] ?? "") + "\n" + (entry.platform?.matchKey ?? "")
     }
 
     static func sortKey(_ descriptor: Descriptor) -> String {

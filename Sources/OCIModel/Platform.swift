@@ -81,6 +81,9 @@ public struct Platform: Hashable, Sendable, Comparable, CustomStringConvertible,
         normalizedForMatching == candidate.normalizedForMatching
     }
 
+    /// The platform as ``matches(_:)`` compares it, as text: equal for platforms that match.
+    public var matchKey: String { normalizedForMatching.joined(separator: "/") }
+
     /// Attestation manifests in an index carry `unknown/unknown`; they are not images.
     public var isUnknown: Bool { os == "unknown" || architecture == "unknown" }
 

@@ -28,10 +28,10 @@ public enum StrictJSON {
         return parent + "[\"" + key.escapingControlCharacters() + "\"]"
     }
 
-    /// One open object or array: where it is, what it has seen, what may come next.
+    /// One open object or array: what it has seen, what may come next. Where it is, the stack
+    /// tells, when an error needs it.
     private struct Level {
         var isObject: Bool
-        var path: String
         var keys: Set<String> = []
         var count = 0
         var pendingKey = ""
@@ -44,13 +44,7 @@ public enum StrictJSON {
         /// After a member: a comma or the end must come.
         var afterMember = false
 
-        init(isObject: Bool, path: String) {
-            self.isObject = isObject
-            self.path = path
-        }
-
-        /// Where the value that starts now sits.
-        var childPath: String { isObject ? StrictJSON.keyPath(path, key: pendingKey) : path + "[\(count)]" }
+        init(isObject: Bool) { self.isObject = isObject }
     }
 
     private struct Scanner {
@@ -97,7 +91,7 @@ public enum StrictJSON {
                 if byte == UInt8(ascii: "/") { throw fail("comments are not JSON") }
                 guard var level = stack.last else {
                     guard !sawTopValue else { throw fail("unexpected \(describedByte) after the JSON value") }
-                    try value(path: "")
+                    try value()
                     continue
                 }
                 let closing = level.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
@@ -108,7 +102,7 @@ public enum StrictJSON {
                     stack[stack.count - 1].awaitingValue = true
                 } else if level.awaitingValue {
                     stack[stack.count - 1].awaitingValue = false
-                    try value(path: level.childPath)
+                    try value()
                 } else if level.afterMember {
                     if byte == UInt8(ascii: ",") {
                         position += 1
@@ -130,7 +124,7 @@ public enum StrictJSON {
                         let key = try string()
                         guard !level.keys.contains(key) else {
                             var error = fail("", at: start)
-                            error.keyPath = StrictJSON.keyPath(level.path, key: key)
+                            error.keyPath = StrictJSON.keyPath(pathOfInnermostLevel, key: key)
                             error.reason =
                                 "the key '\(key.escapingControlCharacters())' appears twice in one object"
                                 + " (again at line \(error.line), column \(error.column))"
@@ -140,14 +134,24 @@ public enum StrictJSON {
                         stack[stack.count - 1].pendingKey = key
                         stack[stack.count - 1].awaitingColon = true
                     } else {
-                        try value(path: level.childPath)
+                        try value()
                     }
                 }
             }
         }
 
         /// A value starts at `position`: a scalar is read whole, a container opened.
-        mutating func value(path: String) throws(StrictJSONError) {
+        /// The key path of the innermost open object or array: each enclosing one's current key,
+        /// or its count of members so far (the open one's index).
+        var pathOfInnermostLevel: String {
+            var text = ""
+            for parent in stack.dropLast() {
+                text = parent.isObject ? StrictJSON.keyPath(text, key: parent.pendingKey) : text + "[\(parent.count)]"
+            }
+            return text
+        }
+
+        mutating func value() throws(StrictJSONError) {
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -155,7 +159,7 @@ public enum StrictJSON {
                     throw fail("nested more than \(StrictJSON.maximumDepth) levels deep")
                 }
                 position += 1
-                stack.append(Level(isObject: byte == UInt8(ascii: "{"), path: path))
+                stack.append(Level(isObject: byte == UInt8(ascii: "{")))
                 return
             case UInt8(ascii: "\""):
                 _ = try string()

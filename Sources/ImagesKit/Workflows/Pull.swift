@@ -136,7 +136,10 @@ public struct PullWorkflow: Sendable {
                 result.error = String(describing: failure)
                 failures[position] = failure
             } else {
-                let size = Int64(try store.readBlob(target.manifestDigest).count)
+                // The manifest was read and verified in step 1: its file's size is all that is needed.
+                guard let size = store.cachedSize(of: target.manifestDigest) else {
+                    throw LayoutError.missingBlob(target.manifestDigest)
+                }
                 let descriptor = Descriptor(
                     mediaType: manifest?.mediaType ?? MediaType.ociManifest, digest: target.manifestDigest, size: size)
                 entries.append(
