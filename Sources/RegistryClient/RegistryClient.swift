@@ -78,8 +78,7 @@ public final class RegistryClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        let milliseconds = readTimeout.components.seconds * 1000 + readTimeout.components.attoseconds / 1_000_000_000_000_000
-        configuration.timeout = .init(connect: .seconds(15), read: .milliseconds(milliseconds))
+        configuration.timeout = .init(connect: .seconds(15), read: Transport.timeAmount(readTimeout))
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
@@ -217,7 +216,9 @@ public final class RegistryClient: Sendable {
     /// distribution error body, else the start of the body, else the status; at most 300
     /// characters, control characters escaped.
     static func errorMessage(of response: HTTPClientResponse) async -> String {
-        let body = (try? await Transport.collect(response.body, upTo: 64 * 1024, within: .seconds(10))) ?? ByteBuffer()
+        let body =
+            (try? await Transport.collect(response.body, upTo: 64 * 1024, by: .now + .seconds(10), timeout: .seconds(10)))
+            ?? ByteBuffer()
         let message = message(Data(body.readableBytesView), status: response.status)
         // The registry's words, shown as words: no control characters, no page of text.
         let shown = message.count > 300 ? message.prefix(300) + "…" : message

@@ -60,10 +60,12 @@ final class Transport: Sendable {
             let reason: String
             do {
                 let allowed = timeout ?? requestTimeout
+                let deadline = ContinuousClock.now + allowed
                 var response = try await http.execute(request, deadline: .now() + Self.timeAmount(allowed))
                 if !streamed {
+                    // The body within what is left of the same deadline.
                     response.body = .bytes(
-                        try await Self.collect(response.body, upTo: Self.bufferedBodyLimit, within: allowed))
+                        try await Self.collect(response.body, upTo: Self.bufferedBodyLimit, by: deadline, timeout: allowed))
                 }
                 let limit = RateLimit(headers: response.headers)
                 if let limit { limits.withLock { $0[registry] = limit } }
@@ -103,12 +105,12 @@ final class Transport: Sendable {
     /// The most of a body that is read whole: a manifest at its largest, and one byte more.
     static let bufferedBodyLimit = RegistryClient.manifestSizeLimit + 1
 
-    /// Reads a body whole, up to `limit` bytes, and fails when it takes longer than `timeout`
+    /// Reads a body whole, up to `limit` bytes, and fails when it is not in by `deadline`
     /// (checked as each piece arrives; the read timeout bounds the wait for a piece).
-    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, within timeout: Duration) async throws
-        -> ByteBuffer
-    {
-        let deadline = ContinuousClock.now + timeout
+    /// - Parameter timeout: the allowance the deadline stands for, named in the error.
+    static func collect(
+        _ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: ContinuousClock.Instant, timeout: Duration
+    ) async throws -> ByteBuffer {
         var buffer = ByteBuffer()
         for try await chunk in body {
             guard ContinuousClock.now < deadline else { throw DeadlineExceeded(timeout: timeout) }
