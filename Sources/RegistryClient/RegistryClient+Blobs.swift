@@ -50,15 +50,19 @@ extension RegistryClient {
         var received: Int64 = 0
         var retry = 0
         while true {
-            let deadline = ContinuousClock.now + transferTimeout(bytes: descriptor.size - received)
-            var (response, url) = try await openBlob(descriptor, of: reference, from: received, what: what)
+            var timeout = transferTimeout(bytes: descriptor.size - received)
+            var deadline = ContinuousClock.now + timeout
+            var (response, url) = try await openBlob(descriptor, of: reference, from: received, timeout: timeout, what: what)
             if received > 0, response.status != .partialContent || Self.rangeStart(of: response) != received {
                 logger.warning("\(what): the registry cannot resume at byte \(received); starting again")
                 try await restart()
                 received = 0
+                // The whole blob now comes, with the whole blob's time.
+                timeout = transferTimeout(bytes: descriptor.size)
+                deadline = ContinuousClock.now + timeout
                 // A 200 holds the whole blob; a 206 for other bytes is of no use.
                 if response.status != .ok {
-                    (response, url) = try await openBlob(descriptor, of: reference, from: 0, what: what)
+                    (response, url) = try await openBlob(descriptor, of: reference, from: 0, timeout: timeout, what: what)
                 }
             }
             let brokenOff: String
@@ -94,15 +98,14 @@ extension RegistryClient {
         }
     }
 
-    /// Starts a blob download at byte `offset`, following redirects; the answer is a 200 or,
-    /// for an offset, maybe a 206.
-    private func openBlob(_ descriptor: Descriptor, of reference: Reference, from offset: Int64, what: String) async throws
-        -> (HTTPClientResponse, url: String)
-    {
+    /// Starts a blob download at byte `offset`, following redirects, each request bounded by
+    /// `timeout`; the answer is a 200 or, for an offset, maybe a 206.
+    private func openBlob(
+        _ descriptor: Descriptor, of reference: Reference, from offset: Int64, timeout: Duration, what: String
+    ) async throws -> (HTTPClientResponse, url: String) {
         let path = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
         var headers = HTTPHeaders()
         if offset > 0 { headers.add(name: "Range", value: "bytes=\(offset)-") }
-        let timeout = transferTimeout(bytes: descriptor.size - offset)
         var response = try await send(
             .GET, registry: reference.registry, path: path, headers: headers, timeout: timeout, streamed: true,
             scope: Self.pullScope(reference), what: what)
