@@ -122,10 +122,8 @@ import Testing
         try Data("x".utf8).write(to: URL(fileURLWithPath: tree + "/" + String(repeating: "n", count: 150)))
         try FileManager.default.linkItem(atPath: tree + "/file", toPath: tree + "/hardlink")
         // A sparse file: data, a hole of 64 KiB, data.
-        let sparse = FileHandle(forWritingAtPath: tree + "/sparse") ?? {
-            FileManager.default.createFile(atPath: tree + "/sparse", contents: nil)
-            return FileHandle(forWritingAtPath: tree + "/sparse")!
-        }()
+        FileManager.default.createFile(atPath: tree + "/sparse", contents: nil)
+        let sparse = try FileHandle(forWritingTo: URL(fileURLWithPath: tree + "/sparse"))
         try sparse.write(contentsOf: Data(repeating: 0x43, count: 1000))
         try sparse.seek(toOffset: 66_536)
         try sparse.write(contentsOf: Data(repeating: 0x44, count: 1000))
