@@ -48,7 +48,7 @@ enum Output {
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
                 if rightAligned.contains(column) { return pad + cell }
                 return column == row.count - 1 ? cell : cell + pad
-            }.joined(separator: "  ").replacing(/\s+$/, with: "")
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }
     }
 
@@ -169,5 +169,12 @@ struct PullProgress: Sendable {
         case .failed:
             "\(Output.paint("failed", .red)) \(image.reference) \(image.platform): \(image.error ?? "unknown error")"
         }
+    }
+}
+
+extension String {
+    /// The string without the spaces at its end (a table row's padding).
+    fileprivate func trimmingTrailingSpaces() -> String {
+        String(self[..<(lastIndex { $0 != " " }.map(index(after:)) ?? startIndex)])
     }
 }
