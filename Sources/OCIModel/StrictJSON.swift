@@ -121,7 +121,7 @@ public enum StrictJSON {
                     if level.isObject {
                         guard byte == UInt8(ascii: "\"") else { throw fail("expected a key in double quotes, found \(describedByte)") }
                         let start = position
-                        let key = try string()
+                        let key = try readKey()
                         guard !level.keys.contains(key) else {
                             var error = fail("", at: start)
                             error.keyPath = StrictJSON.keyPath(pathOfInnermostLevel, key: key)
@@ -222,43 +222,42 @@ public enum StrictJSON {
             }
         }
 
-        /// Reads a string from its opening quote; returns its text with the escapes resolved.
-        mutating func string() throws(StrictJSONError) -> String {
+        /// Reads a key from its opening quote: its text, escapes resolved.
+        mutating func readKey() throws(StrictJSONError) -> String {
+            let start = position
+            let escaped = try string()
+            let content = bytes[(start + 1)..<(position - 1)]
+            return escaped ? Self.resolvingEscapes(content) : String(decoding: content, as: UTF8.self)
+        }
+
+        /// Checks a string from its opening quote to just after its closing one; returns whether
+        /// it holds escapes.
+        mutating func string() throws(StrictJSONError) -> Bool {
             let start = position
             position += 1
-            var units: [UInt16] = []
-            var plainStart = position
-            func flush() { units += Array(String(decoding: bytes[plainStart..<position], as: UTF8.self).utf16) }
+            var escaped = false
             while position < bytes.count {
-                let byte = bytes[position]
-                switch byte {
+                switch bytes[position] {
                 case UInt8(ascii: "\""):
-                    flush()
                     position += 1
-                    return String(decoding: units, as: UTF16.self)
+                    return escaped
                 case UInt8(ascii: "\\"):
-                    flush()
+                    escaped = true
                     guard position + 1 < bytes.count else { throw fail("the text ends inside a string", at: start) }
                     let kind = bytes[position + 1]
                     switch kind {
                     case UInt8(ascii: "u"):
                         let hex = bytes[(position + 2)..<min(bytes.count, position + 6)]
-                        guard hex.count == 4, hex.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
-                            let unit = UInt16(String(decoding: hex, as: UTF8.self), radix: 16)
-                        else { throw fail("'\\u' takes four hex digits") }
-                        units.append(unit)
+                        guard hex.count == 4, hex.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }) else {
+                            throw fail("'\\u' takes four hex digits")
+                        }
                         position += 6
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
-                        units.append(UInt16(kind))
-                        position += 2
-                    case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        let values: [UInt8: UInt16] = [0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
-                        units.append(values[kind]!)
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         position += 2
                     default:
                         throw fail("'\\\(Character(Unicode.Scalar(kind)))' is not a JSON escape")
                     }
-                    plainStart = position
                 case 0x00..<0x20:
                     throw fail("a control character inside a string (write it as an escape)")
                 default:
@@ -266,6 +265,37 @@ public enum StrictJSON {
                 }
             }
             throw fail("the text ends inside a string", at: start)
+        }
+
+        /// The text of a string's content already checked by ``string()``, its escapes resolved
+        /// (`\u` escapes are UTF-16 units: a surrogate pair makes one character).
+        static func resolvingEscapes(_ content: ArraySlice<UInt8>) -> String {
+            var units: [UInt16] = []
+            var position = content.startIndex
+            var plainStart = position
+            func flush() { units += Array(String(decoding: content[plainStart..<position], as: UTF8.self).utf16) }
+            while position < content.endIndex {
+                guard content[position] == UInt8(ascii: "\\") else {
+                    position += 1
+                    continue
+                }
+                flush()
+                let kind = content[position + 1]
+                switch kind {
+                case UInt8(ascii: "u"):
+                    units.append(UInt16(String(decoding: content[(position + 2)..<(position + 6)], as: UTF8.self), radix: 16) ?? 0xFFFD)
+                    position += 6
+                case UInt8(ascii: "b"): units.append(0x08); position += 2
+                case UInt8(ascii: "f"): units.append(0x0C); position += 2
+                case UInt8(ascii: "n"): units.append(0x0A); position += 2
+                case UInt8(ascii: "r"): units.append(0x0D); position += 2
+                case UInt8(ascii: "t"): units.append(0x09); position += 2
+                default: units.append(UInt16(kind)); position += 2
+                }
+                plainStart = position
+            }
+            flush()
+            return String(decoding: units, as: UTF16.self)
         }
     }
 }
