@@ -127,6 +127,8 @@ public struct PruneWorkflow: Sendable {
     public let declared: [DeclaredImage]
     public let settings: PruneSettings
     public let now: Date
+    /// The declared references, for a lookup per image rather than a scan.
+    private let declaredReferences: Set<Reference>
 
     public init(
         store: LayoutStore, engine: DockerEngineClient?, declared: [DeclaredImage], settings: PruneSettings,
@@ -135,6 +137,7 @@ public struct PruneWorkflow: Sendable {
         self.store = store
         self.engine = engine
         self.declared = declared
+        self.declaredReferences = Set(declared.map(\.reference))
         self.settings = settings
         self.now = now
     }
@@ -275,7 +278,7 @@ public struct PruneWorkflow: Sendable {
         created: Date? = nil
     ) -> KeepReason? {
         let references = names.compactMap { try? Reference(parsing: $0) }
-        if declared.contains(where: { image in references.contains(image.reference) }) { return .declared }
+        if references.contains(where: declaredReferences.contains) { return .declared }
         for pattern in settings.keep
         where names.contains(where: { Self.matches($0, pattern) })
             || references.contains(where: {
