@@ -11,16 +11,40 @@ public struct Lockfile: Codable, Sendable, Equatable {
     public static let currentVersion = 1
 
     public var version: Int
-    public var images: [LockedImage]
+    public var images: [LockedImage] {
+        didSet { positions = Self.positions(of: images) }
+    }
+    /// Where each reference's entry is in `images`: a lookup per image, not a scan.
+    private var positions: [String: Int]
 
     public init(images: [LockedImage]) {
-        self.version = Self.currentVersion
-        self.images = images.sorted { $0.ref < $1.ref }
+        self.init(version: Self.currentVersion, images: images.sorted { $0.ref < $1.ref })
+    }
+
+    private init(version: Int, images: [LockedImage]) {
+        self.version = version
+        self.images = images
+        self.positions = Self.positions(of: images)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case version, images
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            version: try container.decode(Int.self, forKey: .version),
+            images: try container.decode([LockedImage].self, forKey: .images))
+    }
+
+    private static func positions(of images: [LockedImage]) -> [String: Int] {
+        Dictionary(images.enumerated().map { ($1.ref, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The entry for an image as written in the manifest.
     public func entry(for image: DeclaredImage) -> LockedImage? {
-        images.first { $0.ref == image.written }
+        positions[image.written].map { images[$0] }
     }
 
     /// The entry that pins exactly what `image` declares.
