@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OCIModel
 
 /// An image as the daemon describes it (`GET /images/{name}/json`); the daemon's PascalCase
 /// keys are read by ``DockerEngineClient/decoder``.
@@ -98,6 +99,22 @@ extension DockerEngineClient {
     /// chain; not the intermediate layers of builds.
     public func images() async throws -> [EngineImageSummary] {
         try await json([EngineImageSummary].self, "/images/json", what: "list images") ?? []
+    }
+
+    /// The daemon's images by ID and by each of their tags, as listed and in Docker's familiar
+    /// form (`postgres:16` for a daemon, like Podman, that lists `docker.io/library/postgres:16`),
+    /// from one listing: a lookup per image costs no request.
+    public func imagesByName() async throws -> [String: EngineImageSummary] {
+        var byName: [String: EngineImageSummary] = [:]
+        var byFamiliarTag: [String: EngineImageSummary] = [:]
+        for image in try await images() {
+            byName[image.id] = image
+            for tag in image.tags {
+                byName[tag] = image
+                if let familiar = (try? Reference(parsing: tag))?.dockerTag { byFamiliarTag[familiar] = image }
+            }
+        }
+        return byName.merging(byFamiliarTag) { listed, _ in listed }
     }
 
     /// The disk usage of images: every layer once, and each image's size and shared size.

@@ -34,6 +34,7 @@ extension Workspace {
         let manifest = try requiredManifest
         let lock = try existingLock()
         let engine = try engine()
+        let inEngine = try await engine.imagesByName()
         var listings: [EngineListing] = []
         for image in manifest.images {
             let platform = image.enginePlatform
@@ -44,8 +45,7 @@ extension Workspace {
                 expected = cached.config.digest.description
             }
             let name = image.reference.dockerTag ?? expected
-            var present: EngineImage?
-            if let name { present = try await engine.image(name) }
+            let present = name.flatMap { inEngine[$0] }
             let status: EngineListing.Status =
                 switch (present, expected) {
                 case (nil, _): .missing

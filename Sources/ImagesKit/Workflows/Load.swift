@@ -77,6 +77,7 @@ public struct LoadWorkflow: Sendable {
         var archive: [ArchiveImage] = []
         var results: [LoadedImage] = []
         var used: [String] = []
+        let present = try await engine.imagesByName()
         for image in images {
             let entry = try lock.pinnedEntry(for: image)
             let platform = image.enginePlatform
@@ -93,7 +94,7 @@ public struct LoadWorkflow: Sendable {
             var result = LoadedImage(
                 reference: image.reference.description, tag: tag, platform: platform.description,
                 digest: manifestDigest, imageID: imageID, status: .present, sentBytes: 0)
-            if let present = try await engine.image(tag ?? imageID), result.isNamed(by: present.id) {
+            if let image = present[tag ?? imageID], result.isNamed(by: image.id) {
                 results.append(result)
                 continue
             }
@@ -121,13 +122,13 @@ public struct LoadWorkflow: Sendable {
             for index in results.indices where results[index].status == .loaded && results[index].method == nil {
                 results[index].method = .archive
             }
+            let loaded = try await engine.imagesByName()
             for result in results where result.status == .loaded {
-                let loaded = try await engine.image(result.tag ?? result.imageID)
-                guard let loaded, result.isNamed(by: loaded.id) else {
+                let id = loaded[result.tag ?? result.imageID]?.id
+                guard let id, result.isNamed(by: id) else {
                     throw EngineError.loadFailed(
                         images: [result.tag ?? result.reference],
-                        message:
-                            "after loading, the daemon has \(loaded?.id ?? "no image") under that name instead of \(result.imageID)"
+                        message: "after loading, the daemon has \(id ?? "no image") under that name instead of \(result.imageID)"
                     )
                 }
             }
