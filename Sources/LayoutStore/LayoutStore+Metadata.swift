@@ -39,10 +39,14 @@ extension LayoutStore {
     }
 
     /// The metadata as it is now (empty when none was written yet).
+    /// - Throws: ``LayoutError/unreadable(path:reason:)`` when it is not a regular file, larger
+    ///   than 256 MiB, or not valid metadata (duplicate keys included).
     public func metadata() throws -> CacheMetadata {
-        guard let data = FileManager.default.contents(atPath: metadataPath) else { return CacheMetadata() }
+        guard FileManager.default.fileExists(atPath: metadataPath) else { return CacheMetadata() }
+        let bytes = try Self.readFile(atPath: metadataPath, limit: 256 * 1024 * 1024)
         do {
-            return try Self.metadataDecoder.decode(CacheMetadata.self, from: data)
+            try StrictJSON.check(bytes)
+            return try Self.metadataDecoder.decode(CacheMetadata.self, from: Data(bytes))
         } catch {
             throw LayoutError.unreadable(path: metadataPath, reason: "it is not valid metadata: \(error)")
         }

@@ -157,6 +157,19 @@ import Testing
         expectRefusal(try guarded(["ls"], in: project), saying: "the layout version '2.0.0' is not one this tool reads (1.x)")
     }
 
+    @Test func metadataThatIsAFIFOIsNeverWaitedOnAndTheNextPullReplacesIt() throws {
+        let project = try project("good")
+        try guarded(["pull"], in: project, expectSuccess: true)
+        let metadata = project.cache + "/.swift-images/metadata.json"
+        try FileManager.default.removeItem(atPath: metadata)
+        #expect(mkfifo(metadata, 0o644) == 0)
+        // Read by prune (which keeps what it cannot judge), replaced by the next pull.
+        try guarded(["prune", "--dry-run", "--grace", "0"], in: project, expectSuccess: true)
+        try guarded(["pull"], in: project, expectSuccess: true)
+        var info = stat()
+        #expect(lstat(metadata, &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
+    }
+
     @Test func aManifestThatIsAFIFOIsRefusedWithoutWaiting() throws {
         let project = try project("good")
         let fifo = project.directory + "/fifo.json"
