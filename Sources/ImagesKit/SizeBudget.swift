@@ -98,11 +98,11 @@ extension SizeReport {
             }
             return checks
         }
+        let declaredByReference = Dictionary(
+            manifest.images.map { ($0.reference.description, $0) }, uniquingKeysWith: { first, _ in first })
         var result: [BudgetCheck] = []
         for image in images {
-            guard let declared = manifest.images.first(where: { $0.reference.description == image.reference }),
-                let budget = declared.budget
-            else { continue }
+            guard let declared = declaredByReference[image.reference], let budget = declared.budget else { continue }
             result += checks("\(declared.written) \(image.platform)", budget, image.total)
         }
         if let total = manifest.totalBudget { result += checks("total", total, unique) }
