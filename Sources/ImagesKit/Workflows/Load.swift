@@ -148,44 +148,28 @@ extension LoadWorkflow {
         guard !images.isEmpty, engine.isOnThisMachine else { return [] }
         let registry = LayoutRegistry(store: store, serving: images.flatMap { [$0.manifest, $0.config] + $0.layers })
         let engine = self.engine
+        let tagged = images.compactMap { image in image.tag.map { (image, $0) } }
         let outcomes = try await registry.withServer { address in
-            await withTaskGroup(of: (Digest, Result<Void, any Error>).self) { group in
-                var pending = images.compactMap { image in image.tag.map { (image, $0) } }.makeIterator()
-                func startNext() {
-                    guard let (image, tag) = pending.next() else { return }
-                    let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
-                    group.addTask {
-                        let outcome = await Result {
-                            try await engine.pull(loopbackName)
-                            let tagged = await Result { try await engine.tag(loopbackName, as: tag) }
-                            // The loopback name goes whether the tag took or not (then the image
-                            // goes with it, and the caller sends it in a tar): none is left behind.
-                            _ = try? await engine.removeImage(loopbackName)
-                            try tagged.get()
-                        }
-                        return (image.manifest.digest, outcome)
-                    }
-                }
-                for _ in 0..<min(max(1, jobs), images.count) { startNext() }
-                var outcomes: [(Digest, Result<Void, any Error>)] = []
-                for await outcome in group {
-                    outcomes.append(outcome)
-                    startNext()
-                }
-                return outcomes
+            await SlidingWindow.map(tagged, width: jobs) { image, tag in
+                let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
+                try await engine.pull(loopbackName)
+                let tagging = await Result { try await engine.tag(loopbackName, as: tag) }
+                // The loopback name goes whether the tag took or not (then the image goes with
+                // it, and the caller sends it in a tar): none is left behind.
+                _ = try? await engine.removeImage(loopbackName)
+                try tagging.get()
             }
         }
         var pulled: Set<Digest> = []
-        for (digest, outcome) in outcomes {
+        for ((image, tag), outcome) in zip(tagged, outcomes) {
             switch outcome {
             case .success:
-                pulled.insert(digest)
+                pulled.insert(image.manifest.digest)
             case .failure(let error):
-                let name = images.first { $0.manifest.digest == digest }?.tag ?? digest.description
                 var reason = "\(error)"
                 if case EngineError.pullFailed(_, let message) = error { reason = message }
-                guard fallback else { throw EngineError.pullFailed(image: "\(name) from the cache on loopback", message: reason) }
-                logger.notice("the daemon could not pull \(name) from the cache on loopback (\(reason)); sending it in a tar")
+                guard fallback else { throw EngineError.pullFailed(image: "\(tag) from the cache on loopback", message: reason) }
+                logger.notice("the daemon could not pull \(tag) from the cache on loopback (\(reason)); sending it in a tar")
             }
         }
         return pulled
@@ -196,18 +180,9 @@ extension LoadWorkflow {
         guard !images.isEmpty else { return }
         let store = self.store
         let engine = self.engine
-        let outcomes = await withTaskGroup(of: Result<[String], any Error>.self) { group in
-            for part in Self.split(images, into: jobs) {
-                group.addTask {
-                    await Result {
-                        try await engine.load(
-                            try store.archive(of: part), images: part.map { $0.tag ?? $0.reference.description })
-                    }
-                }
-            }
-            var outcomes: [Result<[String], any Error>] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
+        let parts = Self.split(images, into: jobs)
+        let outcomes = await SlidingWindow.map(parts, width: parts.count) { part in
+            try await engine.load(try store.archive(of: part), images: part.map { $0.tag ?? $0.reference.description })
         }
         for case .failure(let error) in outcomes { throw error }
     }

@@ -40,6 +40,8 @@ public struct LockWorkflow: Sendable {
     public let registry: RegistryClient
     /// Where fetched manifests are kept, so that a following pull does not fetch them again.
     public let store: LayoutStore?
+    /// How many images are resolved at once (each a few requests, one after the other).
+    static let concurrentResolutions = 8
 
     public init(registry: RegistryClient, store: LayoutStore?) {
         self.registry = registry
@@ -65,19 +67,15 @@ public struct LockWorkflow: Sendable {
         for (image, previous, refresh) in work where !refresh {
             resolved[image.written] = previous
         }
-        let outcomes = await withTaskGroup(of: (String, Result<LockedImage, any Error>).self) { group in
-            for (image, previous, refresh) in work where refresh {
-                group.addTask { (image.written, await Result { try await resolve(image, previous: previous) }) }
-            }
-            var outcomes: [(String, Result<LockedImage, any Error>)] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
+        let toResolve = work.filter(\.2).map { ($0.0, $0.1) }
+        let outcomes = await SlidingWindow.map(toResolve, width: Self.concurrentResolutions) { image, previous in
+            try await resolve(image, previous: previous)
         }
         var failures: [(image: String, error: any Error)] = []
-        for (written, result) in outcomes {
+        for ((image, _), result) in zip(toResolve, outcomes) {
             switch result {
-            case .success(let entry): resolved[written] = entry
-            case .failure(let error): failures.append((written, error))
+            case .success(let entry): resolved[image.written] = entry
+            case .failure(let error): failures.append((image.written, error))
             }
         }
         guard failures.isEmpty else {

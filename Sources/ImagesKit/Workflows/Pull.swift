@@ -80,14 +80,7 @@ public struct PullWorkflow: Sendable {
         let targets = try Self.targets(for: images, lock: lock)
 
         // 1. Manifests: from the cache, or fetched and verified.
-        let manifests = await withTaskGroup(of: (Int, Result<Manifest, any Error>).self) { group in
-            for (position, target) in targets.enumerated() {
-                group.addTask { (position, await Result { try await manifest(for: target) }) }
-            }
-            var manifests = [Result<Manifest, any Error>?](repeating: nil, count: targets.count)
-            for await (position, result) in group { manifests[position] = result }
-            return manifests.map { $0! }
-        }
+        let manifests = await SlidingWindow.map(targets, width: jobs) { try await manifest(for: $0) }
         var failures: [Int: any Error] = [:]
         var missingOffline: [String] = []
         for (position, result) in manifests.enumerated() {
@@ -251,25 +244,13 @@ public struct PullWorkflow: Sendable {
         guard let registry, !queue.isEmpty else { return }
         let store = self.store
         let progress = self.progress
-        try await withThrowingTaskGroup(of: (Digest, Result<Int64, any Error>).self) { group in
-            var pending = queue.makeIterator()
-            func startNext() {
-                guard let blob = pending.next() else { return }
-                group.addTask {
-                    let outcome = await Result {
-                        try await Self.fetch(blob, registry: registry, store: store, progress: progress)
-                    }
-                    return (blob.descriptor.digest, outcome)
-                }
-            }
-            for _ in 0..<min(jobs, queue.count) { startNext() }
-            while let (digest, outcome) = try await group.next() {
-                startNext()
-                if case .failure(let error) = outcome {
-                    try await completed(digest, error)
-                } else {
-                    try await completed(digest, nil)
-                }
+        try await SlidingWindow.run(
+            queue, width: jobs, operation: { try await Self.fetch($0, registry: registry, store: store, progress: progress) }
+        ) { blob, outcome in
+            if case .failure(let error) = outcome {
+                try await completed(blob.descriptor.digest, error)
+            } else {
+                try await completed(blob.descriptor.digest, nil)
             }
         }
     }

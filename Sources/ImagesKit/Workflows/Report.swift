@@ -198,23 +198,16 @@ public struct ReportWorkflow: Sendable {
         }
         guard !toMeasure.isEmpty else { return sizes }
         let store = self.store
-        let measured = try await withThrowingTaskGroup(of: (Digest, Result<LayerSizes, any Error>).self) { group in
-            var pending = toMeasure.makeIterator()
-            func startNext() {
-                guard let (layer, diffID) = pending.next() else { return }
-                group.addTask { (layer.digest, await Result { try await store.measureLayer(layer, diffID: diffID) }) }
+        var measured: [Digest: LayerSizes] = [:]
+        try await SlidingWindow.run(
+            toMeasure, width: jobs, operation: { layer, diffID in try await store.measureLayer(layer, diffID: diffID) }
+        ) { measuring, outcome in
+            let digest = measuring.0.digest
+            do {
+                measured[digest] = try outcome.get()
+            } catch {
+                throw ImagesError.imagesFailed([(owner[digest] ?? digest.description, error)])
             }
-            for _ in 0..<min(jobs, toMeasure.count) { startNext() }
-            var measured: [Digest: LayerSizes] = [:]
-            for try await (digest, outcome) in group {
-                do {
-                    measured[digest] = try outcome.get()
-                } catch {
-                    throw ImagesError.imagesFailed([(owner[digest] ?? digest.description, error)])
-                }
-                startNext()
-            }
-            return measured
         }
         try await store.recordLayerSizes(measured)
         sizes.merge(measured) { _, new in new }
