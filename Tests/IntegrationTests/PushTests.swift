@@ -73,6 +73,12 @@ import Testing
         #expect(
             pushedAgain.allSatisfy { $0.uploaded == 0 && $0.mounted == 0 && $0.present == $0.blobs && $0.manifests == 0 },
             "\(pushedAgain)")
+        // It asks one question per image, the tag's digest, counted by a proxy in front.
+        let counter = try TestProxy(["count", shared.address], scripts: services.scripts)
+        let (counted, pushedCounted) = try push(["--to", "\(counter.address)/fleet"], in: machineA)
+        #expect(counted.status == 0, "\(counted.stderr)")
+        #expect(pushedCounted.allSatisfy { $0.manifests == 0 && $0.present == $0.blobs })
+        #expect(try counter.requests() == 3)
 
         // While the upstream is there, a machine whose mirror is down pulls from it.
         let down = try TestRegistry(scripts: services.scripts)

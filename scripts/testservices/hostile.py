@@ -11,7 +11,8 @@ where it counts every connection (nothing should ever reach it). Each repository
     lying           a manifest naming good's layer with another size
     unix-realm      401 with a Bearer realm of http+unix://SOCKET/token
     unix-redirect   blob GETs answered 307 to http+unix://SOCKET/…
-    unix-upload     pushes: the upload's Location is http+unix://SOCKET/…
+    unix-upload     pushes (to a repository under unix-upload/, where no manifest is yet): the
+                    upload's Location is http+unix://SOCKET/…
     html            the manifest served as text/html
     dribble         the manifest's body, one byte a second
     dribble-token   401 to a token service that sends one byte a second
@@ -231,6 +232,8 @@ class Registry(BaseHTTPRequestHandler):
         if scenario == "escape":
             return self.error(404, "MANIFEST_UNKNOWN", "\x1b]0;pwned\x07\x1b[2K\r\x1b[32mall good\x1b[0m")
         if kind == "manifests":
+            if scenario == "unix-upload" and len(parts) > 6:
+                return self.error(404, "MANIFEST_UNKNOWN", "nothing pushed here yet")
             manifest = images.get(scenario)
             if manifest is None or (reference != "1" and reference != digest(manifest)):
                 return self.error(404, "MANIFEST_UNKNOWN", "unknown manifest")

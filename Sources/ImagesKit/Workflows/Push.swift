@@ -29,6 +29,8 @@ public struct PushedImage: Sendable, Codable, Equatable {
     public var blobs: Int
     public var uploaded: Int
     public var mounted: Int
+    /// Already in the repository: found by a `HEAD`, or all of them when the tag already named
+    /// the image (a registry takes a manifest only once it holds its blobs).
     public var present: Int
     /// Bytes sent for this image's blobs (a blob shared with an image pushed to the same
     /// repository counts for both).
@@ -39,8 +41,9 @@ public struct PushedImage: Sendable, Codable, Equatable {
 }
 
 /// Copies locked images from the cache to another registry (`images push --to`), so that it can
-/// serve as a mirror: every blob once per repository (present ones skipped after a `HEAD`, ones
-/// in another repository of the destination mounted, the rest uploaded, `jobs` at a time), then
+/// serve as a mirror. An image whose tag there already names it is done after that one `HEAD`.
+/// For the others: every blob once per repository (present ones skipped after a `HEAD`, ones in
+/// another repository of the destination mounted, the rest uploaded, `jobs` at a time), then
 /// the manifests by digest (an index after its manifests), then the tag. An index goes
 /// unchanged, so its digest stays; the registry wants all its manifests first, and those of the
 /// platforms the cache does not hold are fetched from the image's registry.
@@ -72,6 +75,12 @@ public struct PushWorkflow: Sendable {
         /// The index's manifests (or the one manifest), each with its blobs.
         var manifests: [(descriptor: Descriptor, blobs: [Descriptor])]
         var completedFromSource: Int
+
+        /// Where the image's tag goes (its digest, when it was declared by digest only).
+        var taggedTarget: Reference {
+            guard let tag = target.tag else { return target }
+            return Reference(registry: target.registry, repository: target.repository, tag: tag, digest: nil)
+        }
     }
 
     /// A blob and the repositories of the destination that need it.
@@ -91,23 +100,35 @@ public struct PushWorkflow: Sendable {
     ///   registry's errors (``RegistryError/pushDenied(registry:repository:message:)``…).
     public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
         try await store.withBlobsProtected {
-            var plans: [Plan] = []
-            for image in images { plans.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }
+            var planned: [Plan] = []
+            for image in images { planned.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }
+            let plans = planned
             try Self.checkNoCollisions(plans)
-            let jobs = Self.blobJobs(for: plans)
+            // An image whose tag there already names it is there whole: nothing more to send.
+            let registry = self.registry
+            let tagged = try await SlidingWindow.map(plans, width: self.jobs) { plan in
+                try await registry.manifestDigest(of: plan.taggedTarget) == plan.top.digest
+            }.map { try $0.get() }
+            var results = [PushedImage?](repeating: nil, count: plans.count)
+            for (position, plan) in plans.enumerated() where tagged[position] {
+                results[position] = Self.summary(of: plan, manifests: 0, outcomes: nil)
+            }
+            let toPush = plans.indices.filter { !tagged[$0] }
+            let jobs = Self.blobJobs(for: toPush.map { plans[$0] })
             progress(
                 .planned(
                     images: plans.count, blobs: jobs.count,
                     bytes: jobs.reduce(0) { $0 + $1.descriptor.size * Int64($1.repositories.count) }))
+            for result in results.compactMap({ $0 }) { progress(.finished(result)) }
             let outcomes = try await push(jobs)
-            var results: [PushedImage] = []
-            for plan in plans {
-                let manifests = try await putManifests(of: plan)
-                let result = Self.summary(of: plan, manifests: manifests, outcomes: outcomes)
-                results.append(result)
+            let progress = self.progress
+            try await SlidingWindow.run(toPush, width: self.jobs, operation: { try await putManifests(of: plans[$0]) }) {
+                position, manifests in
+                let result = Self.summary(of: plans[position], manifests: try manifests.get(), outcomes: outcomes)
+                results[position] = result
                 progress(.finished(result))
             }
-            return results
+            return results.map { $0! }
         }
     }
 
@@ -122,14 +143,9 @@ public struct PushWorkflow: Sendable {
         return jobs.values.sorted { $0.descriptor.size > $1.descriptor.size }
     }
 
-    /// The manifests by digest (an index after its own), then the tag; nothing when the tag
-    /// already names the image (the registry took its manifests then).
+    /// The manifests by digest (an index after its own), then the tag.
     /// - Returns: how many manifests and indexes were put.
     private func putManifests(of plan: Plan) async throws -> Int {
-        let tagged = plan.target.tag.map {
-            Reference(registry: plan.target.registry, repository: plan.target.repository, tag: $0, digest: nil)
-        }
-        if try await registry.manifestDigest(of: tagged ?? plan.target) == plan.top.digest { return 0 }
         for manifest in plan.manifests {
             try await registry.pushManifest(
                 try store.readBlob(manifest.descriptor.digest), mediaType: manifest.descriptor.mediaType,
@@ -139,7 +155,7 @@ public struct PushWorkflow: Sendable {
         if MediaType.isIndex(plan.top.mediaType) {
             try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: plan.target.pinned(to: plan.top.digest))
         }
-        if let tagged { try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: tagged) }
+        if plan.target.tag != nil { try await registry.pushManifest(top, mediaType: plan.top.mediaType, to: plan.taggedTarget) }
         return plan.manifests.count + (MediaType.isIndex(plan.top.mediaType) ? 1 : 0)
     }
 
@@ -227,41 +243,31 @@ public struct PushWorkflow: Sendable {
         let destination = self.destination
         // Where earlier pushes put blobs in this registry: places to mount from.
         let known = (try? store.metadata().blobLocations[destination.registry]) ?? [:]
-        let outcomes = try await withThrowingTaskGroup(of: [(String, (BlobPush, Int64))].self) { group in
-            var pending = jobs.makeIterator()
-            func startNext() {
-                guard let job = pending.next() else { return }
-                group.addTask {
-                    var holder = known[job.descriptor.digest.description].map {
-                        Reference(registry: destination.registry, repository: $0, tag: nil, digest: nil)
-                    }
-                    var outcomes: [(String, (BlobPush, Int64))] = []
-                    for repository in job.repositories {
-                        let outcome = try await registry.pushBlob(
-                            job.descriptor, to: repository, mountingFrom: holder,
-                            contents: { range in
-                                ReportingChunks(base: try store.contents(of: job.descriptor, range: range)) {
-                                    progress(.sent(bytes: Int64($0)))
-                                }
-                            })
-                        if outcome != .uploaded { progress(.sent(bytes: job.descriptor.size)) }
-                        holder = repository
-                        outcomes.append(
-                            (
-                                Self.key(repository, job.descriptor.digest),
-                                (outcome, outcome == .uploaded ? job.descriptor.size : 0)
-                            ))
-                    }
-                    return outcomes
+        var outcomes: [String: (BlobPush, Int64)] = [:]
+        try await SlidingWindow.run(
+            jobs, width: self.jobs,
+            operation: { job in
+                var holder = known[job.descriptor.digest.description].map {
+                    Reference(registry: destination.registry, repository: $0, tag: nil, digest: nil)
                 }
+                var outcomes: [(String, (BlobPush, Int64))] = []
+                for repository in job.repositories {
+                    let outcome = try await registry.pushBlob(
+                        job.descriptor, to: repository, mountingFrom: holder,
+                        contents: { range in
+                            ReportingChunks(base: try store.contents(of: job.descriptor, range: range)) {
+                                progress(.sent(bytes: Int64($0)))
+                            }
+                        })
+                    if outcome != .uploaded { progress(.sent(bytes: job.descriptor.size)) }
+                    holder = repository
+                    outcomes.append(
+                        (Self.key(repository, job.descriptor.digest), (outcome, outcome == .uploaded ? job.descriptor.size : 0)))
+                }
+                return outcomes
             }
-            for _ in 0..<min(self.jobs, jobs.count) { startNext() }
-            var all: [String: (BlobPush, Int64)] = [:]
-            while let outcomes = try await group.next() {
-                startNext()
-                for (key, outcome) in outcomes { all[key] = outcome }
-            }
-            return all
+        ) { _, pushed in
+            for (key, outcome) in try pushed.get() { outcomes[key] = outcome }
         }
         var locations: [Digest: String] = [:]
         for job in jobs { locations[job.descriptor.digest] = job.repositories.last?.repository }
@@ -273,10 +279,15 @@ public struct PushWorkflow: Sendable {
         repository.repository + "@" + digest.description
     }
 
-    private static func summary(of plan: Plan, manifests: Int, outcomes: [String: (BlobPush, Int64)]) -> PushedImage {
+    /// - Parameter outcomes: how each blob got to each repository; nil when the tag already
+    ///   named the image (every blob present).
+    private static func summary(of plan: Plan, manifests: Int, outcomes: [String: (BlobPush, Int64)]?) -> PushedImage {
         var unique: [Digest: Descriptor] = [:]
         for blob in plan.manifests.flatMap(\.blobs) { unique[blob.digest] = blob }
-        let results = unique.keys.compactMap { outcomes[key(plan.target, $0)] }
+        let results: [(BlobPush, Int64)] = unique.keys.compactMap { digest in
+            guard let outcomes else { return (.present, 0) }
+            return outcomes[key(plan.target, digest)]
+        }
         return PushedImage(
             reference: plan.image.written, target: plan.target.description, digest: plan.top.digest,
             manifests: manifests,
