@@ -162,7 +162,7 @@ public struct LayoutStore: Sendable {
             for entry in entries { latest[Self.imageKey(entry)] = entry }
             index.manifests.removeAll { latest[Self.imageKey($0)] != nil }
             index.manifests += latest.values
-            index.manifests.sort { Self.sortKey($0) < Self.sortKey($1) }
+            index.manifests = Self.sorted(index.manifests)
             guard index != current else { return }
             try writeAtomically(Self.encode(index), to: indexPath)
         }
@@ -195,6 +195,11 @@ public struct LayoutStore: Sendable {
 
     static func sortKey(_ descriptor: Descriptor) -> String {
         (descriptor.annotations?[refNameAnnotation] ?? "") + " " + (descriptor.platform?.description ?? "")
+    }
+
+    /// Index entries in the order `index.json` keeps them, each key made once.
+    static func sorted(_ entries: [Descriptor]) -> [Descriptor] {
+        entries.map { (sortKey($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
