@@ -151,12 +151,15 @@ extension EngineTests {
         #expect(refused.stderr.contains(stopped) && refused.stderr.contains(running))
         #expect(refused.stderr.contains("remove them first"))
         #expect(try services.docker(["image", "inspect", reference], check: false).status == 0)
+        // All or nothing: the cache keeps what the daemon keeps.
+        #expect(try images(["ls"], in: project).stdout.contains(reference), "the refusal removed it from the cache")
 
         try services.docker(["rm", "-f", stopped, running])
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
         #expect(removed.status == 0, "\(removed.stderr)")
         #expect(removed.stderr.contains("untagged \(reference) (Docker daemon)"))
         #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
+        #expect(!(try images(["ls"], in: project).stdout.contains(reference)))
     }
 
     @Test func containersAreMatchedByImageIDNotByTheNameTheyWereCreatedWith() async throws {

@@ -16,7 +16,8 @@ public struct RemovedImage: Sendable, Codable, Equatable {
 }
 
 /// Removes images from the cache (their `index.json` entries, then every blob nothing else
-/// needs) and, when given an engine, from the Docker daemon, never one a container uses.
+/// needs) and, when given an engine, from the Docker daemon, never one a container uses: per
+/// argument all or nothing, the daemon asked first.
 public struct RemoveWorkflow: Sendable {
     public let store: LayoutStore
     /// nil: the cache only.
@@ -37,13 +38,15 @@ public struct RemoveWorkflow: Sendable {
             var result = RemovedImage(argument: argument, cacheEntries: [], engine: nil, error: nil)
             do {
                 let target = try Target(argument)
+                // The daemon first: when it refuses (a container uses the image), the cache keeps
+                // the image too, and the argument fails as a whole.
+                if let engine {
+                    result.engine = try await removeFromEngine(target, engine: engine)
+                }
                 let removed = try await store.removeEntries { entry in target.matches(entry, in: store) }
                 result.cacheEntries = removed.map { entry in
                     [entry.annotations?[LayoutStore.refNameAnnotation], entry.platform?.description].compactMap { $0 }.joined(
                         separator: " ")
-                }
-                if let engine {
-                    result.engine = try await removeFromEngine(target, engine: engine)
                 }
                 if result.cacheEntries.isEmpty, result.engine?.isEmpty ?? true {
                     throw ImagesError.noSuchImage(argument, cache: store.root, engineToo: engine != nil)
