@@ -5,7 +5,7 @@
 #   token     a registry with token (Bearer) auth and its token service, seeded with the fixtures
 #   redirect  a Basic-auth front for the plain registry that redirects blobs to another origin
 #   slow      a front for the plain registry that sends blob bodies at 4 MB/s
-#   docker    a private dockerd on its own socket
+#   docker    a private dockerd on its own socket, and over TCP with TLS on loopback
 #
 #   scripts/services.sh start DIR   → writes DIR/env (export lines for the tests)
 #   scripts/services.sh stop DIR    → stops everything started in DIR
@@ -85,7 +85,7 @@ python3 "$here/testservices/proxy.py" throttle "$slow_port" "$plain" 4000000 >"$
 echo $! >"$dir/throttle-proxy.pid"
 wait_for "http://127.0.0.1:$slow_port/v2/"
 
-docker_host=$("$here/dockerd.sh" start "$dir/docker")
+docker_host=$("$here/dockerd.sh" start "$dir/docker" tls)
 isolated_docker_host=$("$here/dockerd.sh" start "$dir/docker-isolated" isolated)
 
 cat >"$dir/env" <<ENV
@@ -99,6 +99,8 @@ export IMAGES_TEST_REDIRECT_REGISTRY='127.0.0.1:$front_port'
 export IMAGES_TEST_REDIRECT_STATS='http://127.0.0.1:$storage_port/stats'
 export IMAGES_TEST_SLOW_REGISTRY='127.0.0.1:$slow_port'
 export IMAGES_TEST_DOCKER_HOST='$docker_host'
+export IMAGES_TEST_DOCKER_TLS_HOST='$(cat "$dir/docker/tls-host")'
+export IMAGES_TEST_DOCKER_CERT_PATH='$dir/docker/client'
 export IMAGES_TEST_ISOLATED_DOCKER_HOST='$isolated_docker_host'
 export IMAGES_TEST_USER='$user'
 export IMAGES_TEST_PASSWORD='$password'

@@ -2,38 +2,71 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A client for the Docker Engine API (https://docs.docker.com/reference/api/engine/) over its
-/// unix socket (or TCP), with the API version negotiated through `GET /_ping`.
+/// unix socket, or TCP with or without TLS, with the API version negotiated through `GET /_ping`.
 public final class DockerEngineClient: Sendable {
     /// The oldest API this client uses: Docker 20.10.
     public static let minimumAPIVersion = "1.41"
 
-    /// Where the daemon listens, as written in `DOCKER_HOST`.
-    public let host: String
+    /// Where the daemon listens and where that came from.
+    public let endpoint: EngineEndpoint
+    /// Where the daemon listens: `unix:///…` or `tcp://…`.
+    public var host: String { endpoint.host }
     let baseURL: String
     let http: HTTPClient
+    /// The TLS settings of every request, when the daemon speaks TLS.
+    private let tls: TLSConfiguration?
     private let negotiated: APIVersionCache
 
     /// - Parameters:
-    ///   - host: `unix:///path/docker.sock` or `tcp://host:port`; nil means `$DOCKER_HOST`, else
-    ///     `unix:///var/run/docker.sock`.
+    ///   - endpoint: where the daemon listens (see ``EngineEndpoint/resolve(environment:)``).
     ///   - httpClient: shared with the registry client if you like; it is not shut down here.
-    public init(host: String?, httpClient: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-    {
-        let host = host ?? environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
-        if host.hasPrefix("unix://") {
-            let path = String(host.dropFirst("unix://".count))
-            guard let url = URL(httpURLWithSocketPath: path, uri: "") else { throw EngineError.unsupportedHost(host) }
+    /// - Throws: ``EngineError/unusableEndpoint(origin:reason:)`` when the TLS files cannot be read.
+    public init(endpoint: EngineEndpoint, httpClient: HTTPClient) throws {
+        let endpoint = try EngineEndpoint.checked(endpoint)
+        if endpoint.host.hasPrefix("unix://") {
+            let path = String(endpoint.host.dropFirst("unix://".count))
+            guard let url = URL(httpURLWithSocketPath: path, uri: "") else {
+                throw EngineError.unsupportedHost(host: endpoint.host, origin: endpoint.origin)
+            }
             baseURL = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
-        } else if host.hasPrefix("tcp://") {
-            baseURL = "http://" + host.dropFirst("tcp://".count)
+            tls = nil
         } else {
-            throw EngineError.unsupportedHost(host)
+            baseURL = (endpoint.tls == nil ? "http://" : "https://") + endpoint.host.dropFirst("tcp://".count)
+            tls = try endpoint.tls.map { try Self.configuration($0, origin: endpoint.origin) }
         }
-        self.host = host
+        self.endpoint = endpoint
         self.http = httpClient
         self.negotiated = APIVersionCache()
+    }
+
+    /// - Parameters:
+    ///   - host: `unix:///path/docker.sock` or `tcp://host:port`, without TLS; nil means
+    ///     wherever `environment` and Docker's configuration point (see ``EngineEndpoint``).
+    public convenience init(
+        host: String?, httpClient: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        let endpoint = try host.map { EngineEndpoint(host: $0, origin: "given") } ?? EngineEndpoint.resolve(environment: environment)
+        try self.init(endpoint: endpoint, httpClient: httpClient)
+    }
+
+    /// Verifies the daemon against the CA (else the system's roots), and presents the client's
+    /// certificate when there is one.
+    private static func configuration(_ files: EngineEndpoint.TLSFiles, origin: String) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .fullVerification
+        do {
+            if let ca = files.ca { configuration.trustRoots = .file(ca) }
+            if let certificate = files.certificate, let key = files.key {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+        } catch {
+            throw EngineError.unusableEndpoint(origin: origin, reason: "its TLS files cannot be read: \(error)")
+        }
+        return configuration
     }
 
     /// Whether the daemon listens on this machine (a unix socket, or TCP on loopback), so that
@@ -50,8 +83,14 @@ public final class DockerEngineClient: Sendable {
         try await negotiated.value {
             let response = try await self.execute(HTTPClientRequest(url: self.baseURL + "/_ping"), what: "GET /_ping")
             guard response.status == .ok else {
-                throw EngineError.daemon(
-                    what: "GET /_ping", status: response.status.code, message: await Self.message(of: response))
+                let message = await Self.message(of: response)
+                if self.tls == nil, response.status == .badRequest, message.contains("HTTPS server") {
+                    throw EngineError.unusableEndpoint(
+                        origin: self.endpoint.description,
+                        reason: "the daemon speaks TLS; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory "
+                            + "with its ca.pem (and the client's cert.pem and key.pem)")
+                }
+                throw EngineError.daemon(what: "GET /_ping", status: response.status.code, message: message)
             }
             guard let version = response.headers.first(name: "Api-Version") else {
                 throw EngineError.daemon(
@@ -90,11 +129,27 @@ public final class DockerEngineClient: Sendable {
     func execute(_ request: HTTPClientRequest, what: String) async throws -> HTTPClientResponse {
         var request = request
         // The daemon wants a Host header, which a unix socket URL has no host for.
-        if !request.headers.contains(name: "Host") { request.headers.add(name: "Host", value: "docker") }
+        if tls == nil, !request.headers.contains(name: "Host") { request.headers.add(name: "Host", value: "docker") }
+        request.tlsConfiguration = tls
         do {
             return try await http.execute(request, deadline: .distantFuture)
         } catch {
-            throw EngineError.unreachable(host: host, reason: "\(what): \(error)")
+            throw EngineError.unreachable(endpoint: endpoint.description, reason: "\(what): \(Self.explain(error))")
+        }
+    }
+
+    /// What a failed connection means, in words rather than the socket call's.
+    static func explain(_ error: any Error) -> String {
+        if error is NIOSSLError || error is BoringSSLError {
+            return String(describing: error).contains("CERTIFICATE_VERIFY_FAILED")
+                ? "its TLS certificate does not verify against the CA given (ca.pem), or does not name this address"
+                : "the TLS handshake failed; does the daemon take this client's certificate (cert.pem, key.pem)?"
+        }
+        return switch (error as? IOError)?.errnoCode {
+        case ENOENT: "there is no socket there; is the daemon running?"
+        case ECONNREFUSED: "nothing listens there (connection refused); is the daemon running?"
+        case EACCES: "permission denied; may this user use the daemon (the docker group)?"
+        default: "\(error)"
         }
     }
 

@@ -3,10 +3,12 @@ import OCIModel
 /// Everything that can go wrong talking to the Docker daemon, each case naming the daemon's
 /// address or the image, and carrying the daemon's own message.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
-    /// `DOCKER_HOST` cannot be used.
-    case unsupportedHost(String)
-    /// The daemon could not be reached.
-    case unreachable(host: String, reason: String)
+    /// The engine's address is not one this tool speaks to.
+    case unsupportedHost(host: String, origin: String)
+    /// What names the engine (a context, TLS settings) cannot be used.
+    case unusableEndpoint(origin: String, reason: String)
+    /// The daemon could not be reached; `endpoint` says where it was looked for and why there.
+    case unreachable(endpoint: String, reason: String)
     /// The daemon speaks an API older than this tool needs.
     case apiTooOld(host: String, version: String, minimum: String)
     /// The daemon refused a request.
@@ -25,10 +27,12 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 
     private var text: String {
         switch self {
-        case let .unsupportedHost(host):
-            "DOCKER_HOST=\(host) is not supported (use unix:///path/to/docker.sock or tcp://host:port)"
-        case let .unreachable(host, reason):
-            "cannot reach the Docker daemon at \(host): \(reason)"
+        case let .unsupportedHost(host, origin):
+            "\(host) (\(origin)) is not an address this tool reaches the engine at: use unix:///path/to/docker.sock or tcp://host:port"
+        case let .unusableEndpoint(origin, reason):
+            "\(origin) cannot be used to reach the engine: \(reason)"
+        case let .unreachable(endpoint, reason):
+            "cannot reach the Docker daemon at \(endpoint): \(reason)"
         case let .apiTooOld(host, version, minimum):
             "the Docker daemon at \(host) speaks API \(version); this tool needs \(minimum) (Docker 20.10) or newer"
         case let .daemon(what, status, message):

@@ -55,7 +55,7 @@ import Testing
         #expect {
             try DockerEngineClient(host: "ssh://me@host", httpClient: http)
         } throws: { error in
-            String(describing: error).contains("DOCKER_HOST=ssh://me@host is not supported")
+            String(describing: error).contains("ssh://me@host (given) is not an address this tool reaches the engine at")
         }
     }
 

@@ -18,6 +18,10 @@ struct TestServices {
     let slowRegistry: String
     /// A private dockerd: `unix://…/docker.sock`.
     let dockerHost: String
+    /// The same daemon over TCP with TLS (`--tlsverify`), and the directory with the client's
+    /// `ca.pem`, `cert.pem` and `key.pem`.
+    let dockerTLSHost: String
+    let dockerCertPath: String
     /// Another, in a network namespace of its own: it cannot reach our loopback.
     let isolatedDockerHost: String
     let user: String
@@ -47,6 +51,8 @@ struct TestServices {
             redirectStats: try value("IMAGES_TEST_REDIRECT_STATS"),
             slowRegistry: try value("IMAGES_TEST_SLOW_REGISTRY"),
             dockerHost: try value("IMAGES_TEST_DOCKER_HOST"),
+            dockerTLSHost: try value("IMAGES_TEST_DOCKER_TLS_HOST"),
+            dockerCertPath: try value("IMAGES_TEST_DOCKER_CERT_PATH"),
             isolatedDockerHost: try value("IMAGES_TEST_ISOLATED_DOCKER_HOST"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
