@@ -9,6 +9,7 @@ struct ImagesPlugin: CommandPlugin {
     /// registry credentials, proxies and certificates, and where CI wants its summary.
     static let forwardedEnvironment: Set<String> = [
         "HOME", "PATH", "TERM", "LANG", "LC_ALL", "XDG_CACHE_HOME", "SWIFT_IMAGES_CACHE", "DOCKER_HOST", "DOCKER_CONFIG",
+        "DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH",
         "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE",
         "SSL_CERT_DIR", "GITHUB_STEP_SUMMARY", "NO_COLOR",
     ]
