@@ -6,7 +6,8 @@ import OCIModel
 /// A declared image as the Docker daemon sees it (`images ls --engine`).
 public struct EngineListing: Sendable, Codable, Equatable {
     public enum Status: String, Sendable, Codable {
-        /// The daemon has it under the declared tag with the cached image ID.
+        /// The daemon has it under the declared tag: its ID is the cached image's config digest
+        /// (Docker's classic store), manifest or index digest (the containerd image store).
         case present
         /// The daemon has nothing under that tag.
         case missing
@@ -19,9 +20,9 @@ public struct EngineListing: Sendable, Codable, Equatable {
     public var reference: String
     public var tag: String?
     public var platform: String
-    /// The image ID the cache says it should be; nil when not cached.
+    /// The cached image's ID as Docker's classic store gives it (its config digest); nil when not cached.
     public var expectedID: String?
-    /// The image ID the daemon has; nil when missing.
+    /// The image ID the daemon has (the containerd store's is a manifest or index digest); nil when missing.
     public var daemonID: String?
     public var status: Status
     /// The daemon's size of the image.
@@ -38,24 +39,25 @@ extension Workspace {
         var listings: [EngineListing] = []
         for image in manifest.images {
             let platform = image.enginePlatform
-            var expected: String?
-            if let digest = lock?.entry(for: image)?.platforms[platform.description], store.hasBlob(digest),
+            var identity: EngineIdentity?
+            if let entry = lock?.entry(for: image), let digest = entry.platforms[platform.description], store.hasBlob(digest),
                 case .image(let cached) = try ManifestDocument.decode(store.readBlob(digest), contentType: nil)
             {
-                expected = cached.config.digest.description
+                identity = EngineIdentity(
+                    config: cached.config.digest, manifest: digest, index: MediaType.isIndex(entry.mediaType) ? entry.digest : nil)
             }
-            let name = image.reference.dockerTag ?? expected
-            let present = name.flatMap { inEngine[$0] }
+            let tag = image.reference.dockerTag
+            let present = tag.map { inEngine[$0] } ?? identity?.image(in: inEngine, tag: nil)
             let status: EngineListing.Status =
-                switch (present, expected) {
+                switch (present, identity) {
                 case (nil, _): .missing
                 case (_?, nil): .unknown
-                case let (present?, expected?): present.id == expected ? .present : .stale
+                case let (present?, identity?): identity.isNamed(by: present.id) ? .present : .stale
                 }
             listings.append(
                 EngineListing(
-                    reference: image.reference.description, tag: image.reference.dockerTag, platform: platform.description,
-                    expectedID: expected, daemonID: present?.id, status: status, size: present?.size))
+                    reference: image.reference.description, tag: tag, platform: platform.description,
+                    expectedID: identity?.config.description, daemonID: present?.id, status: status, size: present?.size))
         }
         return listings
     }

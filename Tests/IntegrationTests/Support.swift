@@ -24,6 +24,8 @@ struct TestServices {
     let dockerCertPath: String
     /// Another, in a network namespace of its own: it cannot reach our loopback.
     let isolatedDockerHost: String
+    /// Docker 26 with the containerd image store (scripts/docker26.sh).
+    let docker26Host: String
     let user: String
     let password: String
 
@@ -54,6 +56,7 @@ struct TestServices {
             dockerTLSHost: try value("IMAGES_TEST_DOCKER_TLS_HOST"),
             dockerCertPath: try value("IMAGES_TEST_DOCKER_CERT_PATH"),
             isolatedDockerHost: try value("IMAGES_TEST_ISOLATED_DOCKER_HOST"),
+            docker26Host: try value("IMAGES_TEST_DOCKER26_HOST"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
         )

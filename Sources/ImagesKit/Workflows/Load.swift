@@ -28,12 +28,6 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     public var sentBytes: Int64
     /// How the image went into the daemon; nil when it was present.
     public var method: LoadMethod?
-
-    /// Whether a daemon's image ID is this image: the classic store names an image by its
-    /// config digest, the containerd store by its manifest digest.
-    func isNamed(by id: String) -> Bool {
-        id == imageID || id == digest.description
-    }
 }
 
 /// How images go from the cache into the Docker daemon.
@@ -76,6 +70,7 @@ public struct LoadWorkflow: Sendable {
     {
         var archive: [ArchiveImage] = []
         var results: [LoadedImage] = []
+        var identities: [EngineIdentity] = []
         var used: [String] = []
         let present = try await engine.imagesByName()
         for image in images {
@@ -89,12 +84,14 @@ public struct LoadWorkflow: Sendable {
             else {
                 throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
             }
-            let imageID = manifest.config.digest.description
+            let identity = EngineIdentity(
+                config: manifest.config.digest, manifest: manifestDigest, index: MediaType.isIndex(entry.mediaType) ? entry.digest : nil)
             let tag = image.reference.dockerTag
             var result = LoadedImage(
                 reference: image.reference.description, tag: tag, platform: platform.description,
-                digest: manifestDigest, imageID: imageID, status: .present, sentBytes: 0)
-            if let image = present[tag ?? imageID], result.isNamed(by: image.id) {
+                digest: manifestDigest, imageID: manifest.config.digest.description, status: .present, sentBytes: 0)
+            identities.append(identity)
+            if identity.image(in: present, tag: tag) != nil {
                 results.append(result)
                 continue
             }
@@ -123,14 +120,12 @@ public struct LoadWorkflow: Sendable {
                 results[index].method = .archive
             }
             let loaded = try await engine.imagesByName()
-            for result in results where result.status == .loaded {
-                let id = loaded[result.tag ?? result.imageID]?.id
-                guard let id, result.isNamed(by: id) else {
-                    throw EngineError.loadFailed(
-                        images: [result.tag ?? result.reference],
-                        message: "after loading, the daemon has \(id ?? "no image") under that name instead of \(result.imageID)"
-                    )
-                }
+            for (result, identity) in zip(results, identities) where result.status == .loaded {
+                guard identity.image(in: loaded, tag: result.tag) == nil else { continue }
+                let found = result.tag.flatMap { loaded[$0]?.id }
+                throw EngineError.loadFailed(
+                    images: [result.tag ?? result.reference],
+                    message: "after loading, the daemon has \(found ?? "no image") under that name instead of \(result.imageID)")
             }
         }
         try await store.markUsed(used)

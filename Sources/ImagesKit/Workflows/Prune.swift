@@ -181,7 +181,12 @@ public struct PruneWorkflow: Sendable {
         let declaredIDs = declaredImageIDs()
         let declaredTags = Set(declared.compactMap(\.reference.dockerTag))
         let record = Result { try store.metadata() }
-        let metadata = (try? record.get()) ?? CacheMetadata()
+        // The latest use of each reference, whatever the platform (keys are `REFERENCE PLATFORM`).
+        var lastUsed: [String: Date] = [:]
+        for (key, use) in (try? record.get())?.images ?? [:] {
+            guard let space = key.lastIndex(of: " ") else { continue }
+            lastUsed[String(key[..<space])] = max(lastUsed[String(key[..<space])] ?? .distantPast, use.lastUsed)
+        }
         let containersByImage = Dictionary(grouping: try await engine.containers(), by: \.imageID)
         let usage = try await engine.diskUsage()
         var kept: [PrunedImage] = []
@@ -197,8 +202,7 @@ public struct PruneWorkflow: Sendable {
                 image.kept = .inUse(containers: containers.map(\.displayName))
             } else {
                 let canonical = summary.tags.compactMap { try? Reference(parsing: $0).description }
-                let recorded = metadata.images.filter { key, _ in canonical.contains { key.hasPrefix($0 + " ") } }
-                    .map(\.value.lastUsed).max()
+                let recorded = canonical.compactMap { lastUsed[$0] }.max()
                 image.kept = reason(
                     toKeep: summary.tags + canonical, lastUsed: recorded, record: record,
                     created: Date(timeIntervalSince1970: TimeInterval(summary.created)))
@@ -310,12 +314,16 @@ public struct PruneWorkflow: Sendable {
         return manifest.blobs.reduce(entry.size) { $0 + $1.size }
     }
 
-    /// The image IDs (config digests) of the declared images the cache holds.
+    /// The image IDs the declared images the cache holds may have in an engine: config
+    /// digests, and manifest and index digests (see ``EngineIdentity``).
     private func declaredImageIDs() -> Set<String> {
         var ids: Set<String> = []
         guard let index = try? store.index() else { return ids }
         let names = Set(declared.map(\.reference.description))
         for entry in index.manifests where names.contains(entry.annotations?[LayoutStore.refNameAnnotation] ?? "") {
+            // The containerd image store names an image by its manifest or index digest.
+            ids.insert(entry.digest.description)
+            if let index = entry.annotations?[LayoutStore.indexAnnotation] { ids.insert(index) }
             if let bytes = try? store.readBlob(entry.digest),
                 case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
             {
