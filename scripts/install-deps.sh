@@ -2,7 +2,8 @@
 # Installs what the build, the tests and the demo need, from Debian's packages and PyPI: zlib's
 # and libzstd's headers (layer measurement links both) and zstd (test layers), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
-# (auth fixtures), dockerd (Debian's docker.io) and a static busybox (an image that runs), Go
+# (auth fixtures), dockerd (Debian's docker.io), Podman 4.3 (with crun and conmon) and a static
+# busybox (an image that runs), Go
 # (golang-go: the tests build a tar reader on Go's archive/tar as an oracle), strace (a test
 # counts the files a pull writes) and Python's cryptography (the test token service). Does nothing when all
 # of it is already there.
@@ -19,6 +20,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
 command -v dockerd >/dev/null || missing+=(docker.io)
+command -v podman >/dev/null || missing+=(podman crun conmon)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v go >/dev/null || missing+=(golang-go)
 command -v strace >/dev/null || missing+=(strace)

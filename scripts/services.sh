@@ -7,6 +7,7 @@
 #   slow      a front for the plain registry that sends blob bodies at 4 MB/s
 #   docker    a private dockerd on its own socket, and over TCP with TLS on loopback
 #   docker26  Docker 26 with the containerd image store, and its containerd (scripts/docker26.sh)
+#   podman    Podman's API service on its own socket and storage (scripts/podman.sh)
 #
 #   scripts/services.sh start DIR   → writes DIR/env (export lines for the tests)
 #   scripts/services.sh stop DIR    → stops everything started in DIR
@@ -30,6 +31,7 @@ stop)
   "$here/dockerd.sh" stop "$dir/docker"
   "$here/dockerd.sh" stop "$dir/docker-isolated"
   "$here/docker26.sh" stop "$dir/docker26"
+  "$here/podman.sh" stop "$dir/podman"
   for pidfile in "$dir"/*.pid; do
     [ -f "$pidfile" ] && { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; }
   done
@@ -90,6 +92,7 @@ wait_for "http://127.0.0.1:$slow_port/v2/"
 docker_host=$("$here/dockerd.sh" start "$dir/docker" tls)
 isolated_docker_host=$("$here/dockerd.sh" start "$dir/docker-isolated" isolated)
 docker26_host=$("$here/docker26.sh" start "$dir/docker26")
+podman_host=$("$here/podman.sh" start "$dir/podman")
 
 cat >"$dir/env" <<ENV
 export IMAGES_TEST_SCRIPTS='$here'
@@ -106,7 +109,8 @@ export IMAGES_TEST_DOCKER_TLS_HOST='$(cat "$dir/docker/tls-host")'
 export IMAGES_TEST_DOCKER_CERT_PATH='$dir/docker/client'
 export IMAGES_TEST_ISOLATED_DOCKER_HOST='$isolated_docker_host'
 export IMAGES_TEST_DOCKER26_HOST='$docker26_host'
+export IMAGES_TEST_PODMAN_HOST='$podman_host'
 export IMAGES_TEST_USER='$user'
 export IMAGES_TEST_PASSWORD='$password'
 ENV
-echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port, dockerd $docker_host, isolated dockerd $isolated_docker_host, docker 26 $docker26_host"
+echo "services ready: plain $plain, basic $basic, token $token, redirect 127.0.0.1:$front_port, dockerd $docker_host, isolated dockerd $isolated_docker_host, docker 26 $docker26_host, podman $podman_host"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, starts the registries (plain, Basic, token,
-# redirecting, throttled) on loopback, a private dockerd 20.10 (also over TLS) and Docker 26 with the
-# containerd image store, seeds them with fixtures, builds, runs `swift test`, and stops the
+# redirecting, throttled) on loopback, a private dockerd 20.10 (also over TLS), Docker 26 with the
+# containerd image store and Podman 4.3, seeds them with fixtures, builds, runs `swift test`, and stops the
 # services whatever happens; then runs the command-line tests once more against a release build.
 # Extra arguments go to the first `swift test` (e.g. --filter PullTests) and skip the release run.
 set -euo pipefail
@@ -21,5 +21,5 @@ IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images" swift test --skip-bui
 if [ $# -eq 0 ]; then
   swift build -c release --product images
   IMAGES_TEST_BINARY="$(swift build -c release --show-bin-path)/images" \
-    swift test --skip-build --filter 'CommandLineTests|CacheTests|FailureTests|FaultTests|VerifyTests|MirrorTests|PushTests|EngineTests|EngineEndpointTests|ContainerdStoreTests|ReportTests|PruneTests|AuthTests|HostileTests'
+    swift test --skip-build --filter 'CommandLineTests|CacheTests|FailureTests|FaultTests|VerifyTests|MirrorTests|PushTests|EngineTests|EngineEndpointTests|ContainerdStoreTests|PodmanTests|ReportTests|PruneTests|AuthTests|HostileTests'
 fi

@@ -154,12 +154,22 @@ extension DockerEngineClient {
     }
 
     /// Pulls an image from a registry (`docker pull`) and waits until the daemon has it.
-    /// - Parameter image: a name with a tag or a digest: `127.0.0.1:5000/library/postgres@sha256:…`.
+    /// - Parameters:
+    ///   - image: a name with a tag or a digest: `127.0.0.1:5000/library/postgres@sha256:…`.
+    ///   - plainHTTP: the registry speaks plain HTTP (the cache served on loopback): Docker
+    ///     takes that from any 127.0.0.0/8 registry; Podman's Docker-compatible pull insists on
+    ///     HTTPS, so Podman is asked through its own API, which may be told not to.
     /// - Throws: ``EngineError/pullFailed(image:message:)`` with the daemon's error, also when it
     ///   comes inside a 200 progress stream.
-    public func pull(_ image: String) async throws {
-        let (name, tag) = Self.splitReference(image)
-        let response = try await send(.POST, "/images/create?fromImage=\(Self.query(name))&tag=\(Self.query(tag))")
+    public func pull(_ image: String, plainHTTP: Bool = false) async throws {
+        let path: String
+        if plainHTTP, try await info().isPodman {
+            path = "/libpod/images/pull?reference=\(Self.query(image))&tlsVerify=false&quiet=true"
+        } else {
+            let (name, tag) = Self.splitReference(image)
+            path = "/images/create?fromImage=\(Self.query(name))&tag=\(Self.query(tag))"
+        }
+        let response = try await send(.POST, path)
         guard response.status == .ok else {
             throw EngineError.pullFailed(image: image, message: await Self.message(of: response))
         }
@@ -212,6 +222,11 @@ extension DockerEngineClient {
                 if let message = decoded.errorDetail?.message ?? decoded.error { throw failure(message) }
                 lines.append(decoded)
             }
+        }
+        // The last line may come without its newline.
+        if pending.readableBytes > 0, let decoded = try? JSONDecoder().decode(ProgressLine.self, from: Data(pending.readableBytesView)) {
+            if let message = decoded.errorDetail?.message ?? decoded.error { throw failure(message) }
+            lines.append(decoded)
         }
         return lines
     }

@@ -79,7 +79,10 @@ public final class DockerEngineClient: Sendable {
     }
 
     /// The API version both sides speak: the daemon's, from `GET /_ping`, asked once.
-    public func apiVersion() async throws -> String {
+    public func apiVersion() async throws -> String { try await info().apiVersion }
+
+    /// What answered `GET /_ping` (asked once): its API version, and Docker or Podman with its version.
+    public func info() async throws -> EngineInfo {
         try await negotiated.value {
             let response = try await self.execute(HTTPClientRequest(url: self.baseURL + "/_ping"), what: "GET /_ping")
             guard response.status == .ok else {
@@ -99,7 +102,7 @@ public final class DockerEngineClient: Sendable {
             guard Self.compare(version, Self.minimumAPIVersion) >= 0 else {
                 throw EngineError.apiTooOld(host: self.host, version: version, minimum: Self.minimumAPIVersion)
             }
-            return version
+            return EngineInfo(apiVersion: version, headers: response.headers)
         }
     }
 
@@ -184,15 +187,38 @@ public final class DockerEngineClient: Sendable {
     }
 }
 
-/// Asks for the API version once, whoever asks first.
+/// Asks what the engine is once, whoever asks first.
 private actor APIVersionCache {
-    private var task: Task<String, any Error>?
+    private var task: Task<EngineInfo, any Error>?
 
-    func value(_ compute: @escaping @Sendable () async throws -> String) async throws -> String {
+    func value(_ compute: @escaping @Sendable () async throws -> EngineInfo) async throws -> EngineInfo {
         if let task { return try await task.value }
         let task = Task { try await compute() }
         self.task = task
         return try await task.value
+    }
+}
+
+/// What answered: the API version it speaks, and the product and version its `Server` header
+/// names (`Docker/26.1.5 (linux)`; Podman's says `Libpod/4.3.1 (linux)`).
+public struct EngineInfo: Sendable, Equatable, CustomStringConvertible {
+    public var apiVersion: String
+    /// `Docker` or `Podman`.
+    public var product: String
+    public var version: String?
+
+    public var isPodman: Bool { product == "Podman" }
+
+    /// `Podman 4.3.1`, `Docker 20.10.24+dfsg1`.
+    public var description: String { version.map { "\(product) \($0)" } ?? product }
+
+    init(apiVersion: String, headers: HTTPHeaders) {
+        self.apiVersion = apiVersion
+        let server = headers.first(name: "Server") ?? ""
+        let name = server.split(separator: " ").first?.split(separator: "/", maxSplits: 1) ?? []
+        let podman = headers.contains(name: "Libpod-Api-Version") || name.first == "Libpod"
+        product = podman ? "Podman" : "Docker"
+        version = name.count == 2 ? String(name[1]).escapingControlCharacters() : nil
     }
 }
 

@@ -183,6 +183,12 @@ public final class Workspace: Sendable {
         try DockerEngineClient(host: nil, httpClient: http, environment: environment)
     }
 
+    /// What the engine is (`Docker 26.1.5`, `Podman 4.3.1`), for the words that name it; nil
+    /// when it cannot be asked.
+    public func engineName() async -> String? {
+        try? await engine().info().description
+    }
+
     /// Concurrent pulls or tars into the daemon.
     public static let defaultLoadJobs = 4
 

@@ -43,29 +43,29 @@ struct PruneCommand: AsyncParsableCommand {
 
     struct NotConfirmed: Error, CustomStringConvertible {
         var description: String {
-            "prune --engine removes images from the Docker daemon: pass --yes to confirm (or --dry-run to see what it would remove)"
+            "prune --engine removes images from the engine: pass --yes to confirm (or --dry-run to see what it would remove)"
         }
     }
 
     func run() async throws {
         let graceInterval = grace.flatMap(PruneSettings.parseDuration)
-        let report = try await global.withWorkspace(requireManifest: true) { workspace in
+        let (report, place) = try await global.withWorkspace(requireManifest: true) { workspace in
+            let place = engine ? (await workspace.engineName()).map { "the engine (\($0))" } ?? "the engine" : "the cache"
             if engine && !dryRun && !yes {
                 guard isatty(STDIN_FILENO) == 1 else { throw NotConfirmed() }
                 let plan = try await workspace.prune(engine: true, dryRun: true, keep: keep, grace: graceInterval)
-                printReport(plan)
-                guard !plan.removed.isEmpty else { return plan }
-                FileHandle.standardError.write(
-                    Data("Remove these \(plan.removed.count) images from the Docker daemon? [y/N] ".utf8))
+                printReport(plan, from: place)
+                guard !plan.removed.isEmpty else { return (plan, place) }
+                FileHandle.standardError.write(Data("Remove these \(plan.removed.count) images from \(place)? [y/N] ".utf8))
                 guard let answer = readLine()?.lowercased(), answer == "y" || answer == "yes" else { throw ExitCode.failure }
             }
-            return try await workspace.prune(engine: engine, dryRun: dryRun, keep: keep, grace: graceInterval)
+            return (try await workspace.prune(engine: engine, dryRun: dryRun, keep: keep, grace: graceInterval), place)
         }
         if global.json { return try Output.printJSON(report) }
-        if !global.quiet { printReport(report) }
+        if !global.quiet { printReport(report, from: place) }
     }
 
-    private func printReport(_ report: PruneReport) {
+    private func printReport(_ report: PruneReport, from place: String) {
         for image in report.removed {
             let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ").escapingControlCharacters()
             Output.printError(
@@ -76,7 +76,6 @@ struct PruneCommand: AsyncParsableCommand {
             let why = image.kept?.description ?? ""
             Output.printError("\(Output.paint("kept", .dim)) \((what + ": " + why).escapingControlCharacters())")
         }
-        let place = report.target == .cache ? "the cache" : "the Docker daemon"
         Output.printError(
             "\(report.removed.count) \(report.dryRun ? "to remove" : "removed") from \(place), \(report.kept.count) kept, "
                 + "\(Output.size(report.reclaimedBytes)) \(report.dryRun ? "to reclaim" : "reclaimed")")

@@ -28,8 +28,9 @@ struct RemoveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (removed, freed) = try await global.withWorkspace(requireManifest: false) {
-            try await $0.remove(images, engine: engine)
+        let (removed, freed, engineName) = try await global.withWorkspace(requireManifest: false) { workspace in
+            let (removed, freed) = try await workspace.remove(images, engine: engine)
+            return (removed, freed, engine ? await workspace.engineName() : nil)
         }
         if global.json {
             struct Result: Encodable {
@@ -42,7 +43,9 @@ struct RemoveCommand: AsyncParsableCommand {
             for image in removed where image.error == nil {
                 // Names come from the cache and the daemon: shown escaped.
                 for entry in image.cacheEntries { Output.printError("removed \(entry.escapingControlCharacters()) from the cache") }
-                for line in image.engine ?? [] { Output.printError("\(line.escapingControlCharacters()) (Docker daemon)") }
+                for line in image.engine ?? [] {
+                    Output.printError("\(line.escapingControlCharacters()) (\(engineName ?? "engine"))")
+                }
             }
             Output.printError("freed \(freed.blobs) blobs, \(Output.size(freed.bytes))")
         }

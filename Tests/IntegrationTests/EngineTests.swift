@@ -157,7 +157,7 @@ extension EngineTests {
         try services.docker(["rm", "-f", stopped, running])
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(removed.stderr.contains("untagged \(reference) (Docker daemon)"))
+        #expect(removed.stderr.contains("untagged \(reference) (Docker 20.10"))
         #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
         #expect(!(try images(["ls"], in: project).stdout.contains(reference)))
     }
@@ -186,7 +186,7 @@ extension EngineTests {
             ["rm", "--engine", otherReference, free], in: inUseProject, environment: ["DOCKER_HOST": services.dockerHost])
         #expect(result.status == 1)
         #expect(result.stderr.contains("\(otherReference) is used by container \(container)"))
-        #expect(result.stderr.contains("untagged \(free) (Docker daemon)"))
+        #expect(result.stderr.contains("untagged \(free) (Docker 20.10"))
         #expect(try services.docker(["image", "inspect", free], check: false).status != 0)
         #expect(try services.docker(["image", "inspect", otherReference], check: false).status == 0)
     }
@@ -276,7 +276,7 @@ extension EngineTests {
         let result = try images(["rm", "--engine", short], in: project, environment: ["DOCKER_HOST": services.dockerHost])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("removed \(reference) linux/amd64 from the cache"))
-        #expect(result.stderr.contains("deleted \(id) (Docker daemon)"))
+        #expect(result.stderr.contains("deleted \(id) (Docker 20.10"))
         #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
     }
 }

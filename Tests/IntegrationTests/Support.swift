@@ -26,6 +26,8 @@ struct TestServices {
     let isolatedDockerHost: String
     /// Docker 26 with the containerd image store (scripts/docker26.sh).
     let docker26Host: String
+    /// Podman's API service (scripts/podman.sh).
+    let podmanHost: String
     let user: String
     let password: String
 
@@ -57,6 +59,7 @@ struct TestServices {
             dockerCertPath: try value("IMAGES_TEST_DOCKER_CERT_PATH"),
             isolatedDockerHost: try value("IMAGES_TEST_ISOLATED_DOCKER_HOST"),
             docker26Host: try value("IMAGES_TEST_DOCKER26_HOST"),
+            podmanHost: try value("IMAGES_TEST_PODMAN_HOST"),
             user: try value("IMAGES_TEST_USER"),
             password: try value("IMAGES_TEST_PASSWORD")
         )

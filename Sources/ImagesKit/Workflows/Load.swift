@@ -147,7 +147,7 @@ extension LoadWorkflow {
         let outcomes = try await registry.withServer { address in
             await SlidingWindow.map(tagged, width: jobs) { image, tag in
                 let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
-                try await engine.pull(loopbackName)
+                try await engine.pull(loopbackName, plainHTTP: true)
                 let tagging = await Result { try await engine.tag(loopbackName, as: tag) }
                 // The loopback name goes whether the tag took or not (then the image goes with
                 // it, and the caller sends it in a tar): none is left behind.
