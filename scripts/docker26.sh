@@ -9,6 +9,8 @@
 #   scripts/docker26.sh start DIR   → prints unix://DIR/docker.sock; writes DIR/pid, DIR/containerd.pid
 #   scripts/docker26.sh stop DIR
 set -euo pipefail
+# shellcheck source=scripts/lib/engine.sh
+source "$(dirname "$0")/lib/engine.sh"
 command=${1:?usage: docker26.sh fetch|start|stop DIR}
 dir=${2:?usage: docker26.sh fetch|start|stop DIR}
 mkdir -p "$dir"
@@ -53,25 +55,11 @@ TOML
   dockerd --config-file "$dir/daemon.json" --containerd "$dir/containerd/containerd.sock" \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" -H "unix://$dir/docker.sock" \
     --storage-driver=native --iptables=false --ip6tables=false --bridge=none >"$dir/dockerd.log" 2>&1 &
-  for _ in $(seq 1 150); do
-    if [ -S "$dir/docker.sock" ] && curl -fs --unix-socket "$dir/docker.sock" http://docker/_ping >/dev/null 2>&1; then
-      echo "unix://$dir/docker.sock"
-      exit 0
-    fi
-    sleep 0.2
-  done
-  echo "dockerd 26 did not start; the end of its log:" >&2
-  tail -n 20 "$dir/dockerd.log" >&2
-  exit 1
+  engine_ready "dockerd 26" "$dir/docker.sock" "$dir/dockerd.log"
   ;;
 stop)
-  for pidfile in "$dir/pid" "$dir/containerd.pid"; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$pidfile"
-  done
+  stop_pidfile "$dir/pid"
+  stop_pidfile "$dir/containerd.pid"
   ;;
 *)
   echo "usage: docker26.sh fetch|start|stop DIR" >&2

@@ -10,6 +10,8 @@
 # certificate from the same CA), at the address written to DIR/tls-host; DIR/client holds what
 # DOCKER_CERT_PATH names (ca.pem, cert.pem, key.pem), made by openssl for this run.
 set -euo pipefail
+# shellcheck source=scripts/lib/engine.sh
+source "$(dirname "$0")/lib/engine.sh"
 command=${1:?usage: dockerd.sh start|stop DIR [isolated|tls]}
 dir=${2:?usage: dockerd.sh start|stop DIR [isolated|tls]}
 namespace=()
@@ -47,25 +49,9 @@ start)
   fi
   "${namespace[@]}" dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" "${listeners[@]}" \
     --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none >"$dir/dockerd.log" 2>&1 &
-  for _ in $(seq 1 150); do
-    if [ -S "$dir/docker.sock" ] && curl -fs --unix-socket "$dir/docker.sock" http://docker/_ping >/dev/null 2>&1; then
-      echo "unix://$dir/docker.sock"
-      exit 0
-    fi
-    sleep 0.2
-  done
-  echo "dockerd did not start; the end of its log:" >&2
-  tail -n 20 "$dir/dockerd.log" >&2
-  exit 1
+  engine_ready dockerd "$dir/docker.sock" "$dir/dockerd.log"
   ;;
-stop)
-  if [ -f "$dir/pid" ]; then
-    pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$dir/pid"
-  fi
-  ;;
+stop) stop_pidfile "$dir/pid" ;;
 *)
   echo "usage: dockerd.sh start|stop DIR [isolated]" >&2
   exit 2

@@ -6,6 +6,8 @@
 #   scripts/podman.sh start DIR   → prints unix://DIR/podman.sock; writes DIR/pid
 #   scripts/podman.sh stop DIR
 set -euo pipefail
+# shellcheck source=scripts/lib/engine.sh
+source "$(dirname "$0")/lib/engine.sh"
 command=${1:?usage: podman.sh start|stop DIR}
 dir=${2:?usage: podman.sh start|stop DIR}
 
@@ -23,25 +25,9 @@ CONF
     --cgroup-manager=cgroupfs --events-backend=file --tmpdir "$dir/tmp" \
     system service --time=0 "unix://$dir/podman.sock" >"$dir/podman.log" 2>&1 &
   echo $! >"$dir/pid"
-  for _ in $(seq 1 100); do
-    if [ -S "$dir/podman.sock" ] && curl -fs --unix-socket "$dir/podman.sock" http://podman/_ping >/dev/null 2>&1; then
-      echo "unix://$dir/podman.sock"
-      exit 0
-    fi
-    sleep 0.1
-  done
-  echo "podman did not start; the end of its log:" >&2
-  tail -n 20 "$dir/podman.log" >&2
-  exit 1
+  engine_ready podman "$dir/podman.sock" "$dir/podman.log"
   ;;
-stop)
-  if [ -f "$dir/pid" ]; then
-    pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$dir/pid"
-  fi
-  ;;
+stop) stop_pidfile "$dir/pid" ;;
 *)
   echo "usage: podman.sh start|stop DIR" >&2
   exit 2

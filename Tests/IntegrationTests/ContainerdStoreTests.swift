@@ -14,17 +14,6 @@ import Testing
 
     var environment: [String: String] { ["DOCKER_HOST": services.docker26Host] }
 
-    /// A project declaring a runnable image of its own (busybox and random bytes), pulled.
-    func pulledProject() throws -> (Project, reference: String) {
-        let repository = TestServices.uniqueRepository("containerd")
-        try services.pushRandomImage("\(repository)/app:1", bytes: 1000)
-        let reference = "\(services.registry)/\(repository)/app:1"
-        let project = try Project(images: [reference])
-        let pull = try images(["pull"], in: project)
-        #expect(pull.status == 0, "\(pull.stderr)")
-        return (project, reference)
-    }
-
     struct Listing: Decodable {
         var status: String
         var daemonID: String?
@@ -43,7 +32,7 @@ import Testing
 
     @Test(arguments: ["registry", "archive"])
     func loadedImagesArePresentByTheStoresIDs(method: String) throws {
-        let (project, reference) = try pulledProject()
+        let (project, reference) = try services.pulledProject("containerd")
         let load = try images(["load", "--via", method], in: project, environment: environment)
         #expect(load.status == 0, "\(load.stderr)")
         #expect(load.stderr.contains("1 loaded"), "\(load.stderr)")
@@ -80,35 +69,11 @@ import Testing
     }
 
     @Test func removeAndPruneMatchImagesAndContainersByTheStoresIDs() throws {
-        let (project, reference) = try pulledProject()
-        let (other, undeclared) = try pulledProject()
-        for loaded in [project, other] {
-            #expect(try images(["load"], in: loaded, environment: environment).status == 0)
-        }
-        let container = "containerd-\(UUID().uuidString.prefix(8))"
-        try services.docker(["create", "--name", container, "--network", "none", reference, "/bin/sh"], host: services.docker26Host)
-        defer { _ = try? services.docker(["rm", "-f", container], host: services.docker26Host, check: false) }
-
-        let refused = try images(["rm", "--engine", reference], in: project, environment: environment)
-        #expect(refused.status == 1)
-        #expect(refused.stderr.contains("\(reference) is used by container \(container)"), "\(refused.stderr)")
-        #expect(try images(["ls"], in: project).stdout.contains(reference))
-
-        let prune = try images(["prune", "--engine", "--dry-run", "--grace", "0", "--json"], in: project, environment: environment)
-        #expect(prune.status == 0, "\(prune.stderr)")
-        let report = try JSONDecoder().decode(PruneReport.self, from: Data(prune.stdout.utf8))
-        #expect(report.kept.first { $0.name == reference }?.kept == .declared, "\(prune.stdout)")
-        #expect(report.removed.contains { $0.name == undeclared }, "\(prune.stdout)")
-
-        try services.docker(["rm", "-f", container], host: services.docker26Host)
-        let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
-        #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(try services.docker(["image", "inspect", reference], host: services.docker26Host, check: false).status != 0)
-        _ = try images(["rm", "--engine", undeclared], in: other, environment: environment)
+        try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.docker26Host)
     }
 
     @Test func theStoresSizeIsTheContentItHolds() async throws {
-        let (project, reference) = try pulledProject()
+        let (project, reference) = try services.pulledProject("containerd")
         #expect(try images(["load"], in: project, environment: environment).status == 0)
         let report = try await project.withWorkspace { try await $0.report() }
         let image = try #require(report.images.first)

@@ -12,24 +12,13 @@ import Testing
         ["DOCKER_HOST": services.dockerTLSHost, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": services.dockerCertPath]
     }
 
-    /// A project declaring a fresh image of its own, pulled into its cache.
-    func pulledProject() throws -> (Project, reference: String) {
-        let repository = TestServices.uniqueRepository("endpoint")
-        try services.pushRandomImage("\(repository)/app:1", bytes: 1000)
-        let reference = "\(services.registry)/\(repository)/app:1"
-        let project = try Project(images: [reference])
-        let pull = try images(["pull"], in: project)
-        #expect(pull.status == 0, "\(pull.stderr)")
-        return (project, reference)
-    }
-
     /// Runs Docker's CLI with the project's configuration directory.
     func dockerCLI(_ arguments: [String], in project: Project) throws {
         try run("docker", ["--config", project.directory + "/docker"] + arguments)
     }
 
     @Test func overTLSLoadListInspectAndRemoveWork() throws {
-        let (project, reference) = try pulledProject()
+        let (project, reference) = try services.pulledProject("endpoint")
         let load = try images(["load"], in: project, environment: tlsEnvironment)
         #expect(load.status == 0, "\(load.stderr)")
         #expect(load.stderr.contains("1 loaded"), "\(load.stderr)")
@@ -50,7 +39,7 @@ import Testing
     }
 
     @Test func contextsWrittenByDockersCLIAreFollowed() throws {
-        let (project, reference) = try pulledProject()
+        let (project, reference) = try services.pulledProject("endpoint")
         let certs = services.dockerCertPath
         try dockerCLI(
             [
@@ -80,7 +69,7 @@ import Testing
     }
 
     @Test func whatCannotBeUsedSaysWhatAndWhere() throws {
-        let (project, _) = try pulledProject()
+        let (project, _) = try services.pulledProject("endpoint")
         try dockerCLI(
             ["context", "create", "careless", "--docker", "host=\(services.dockerTLSHost),skip-tls-verify=true"], in: project)
         let cases: [([String: String], String)] = [

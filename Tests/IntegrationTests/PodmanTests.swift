@@ -12,19 +12,8 @@ import Testing
 
     var environment: [String: String] { ["DOCKER_HOST": services.podmanHost] }
 
-    /// A project declaring a runnable image of its own (busybox and random bytes), pulled.
-    func pulledProject() throws -> (Project, reference: String) {
-        let repository = TestServices.uniqueRepository("podman")
-        try services.pushRandomImage("\(repository)/app:1", bytes: 1000)
-        let reference = "\(services.registry)/\(repository)/app:1"
-        let project = try Project(images: [reference])
-        let pull = try images(["pull"], in: project)
-        #expect(pull.status == 0, "\(pull.stderr)")
-        return (project, reference)
-    }
-
     @Test func loadTakesTheFastPathAndListsRemovesByPodmansNames() throws {
-        let (project, reference) = try pulledProject()
+        let (project, reference) = try services.pulledProject("podman")
         let load = try images(["load", "--json"], in: project, environment: environment)
         #expect(load.status == 0, "\(load.stderr)")
         let loaded = try JSONDecoder().decode([LoadedImage].self, from: Data(load.stdout.utf8))
@@ -45,28 +34,7 @@ import Testing
     }
 
     @Test func removeAndPruneKeepWhatIsDeclaredOrUsed() throws {
-        let (project, reference) = try pulledProject()
-        let (other, undeclared) = try pulledProject()
-        for loaded in [project, other] {
-            #expect(try images(["load"], in: loaded, environment: environment).status == 0)
-        }
-        let container = "podman-\(UUID().uuidString.prefix(8))"
-        try services.docker(["create", "--name", container, "--network", "none", reference, "/bin/sh"], host: services.podmanHost)
-        defer { _ = try? services.docker(["rm", "-f", container], host: services.podmanHost, check: false) }
-
-        let refused = try images(["rm", "--engine", reference], in: project, environment: environment)
-        #expect(refused.status == 1)
-        #expect(refused.stderr.contains("\(reference) is used by container \(container)"), "\(refused.stderr)")
-        #expect(try images(["ls"], in: project).stdout.contains(reference))
-
-        let prune = try images(["prune", "--engine", "--dry-run", "--grace", "0"], in: project, environment: environment)
-        #expect(prune.status == 0, "\(prune.stderr)")
-        #expect(prune.stderr.contains("kept \(reference): declared"), "\(prune.stderr)")
-        #expect(prune.stderr.contains("would remove \(undeclared)"), "\(prune.stderr)")
+        let prune = try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.podmanHost)
         #expect(prune.stderr.contains("from the engine (Podman 4."), "\(prune.stderr)")
-
-        try services.docker(["rm", "-f", container], host: services.podmanHost)
-        #expect(try images(["rm", "--engine", reference], in: project, environment: environment).status == 0)
-        _ = try images(["rm", "--engine", undeclared], in: other, environment: environment)
     }
 }

@@ -152,6 +152,51 @@ struct TestServices {
         let output = try run("curl", ["-s", url]).stdout
         return try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
     }
+
+    /// A project declaring a runnable image of its own (busybox and random bytes, in a new
+    /// repository under `prefix`), pulled into its cache.
+    func pulledProject(_ prefix: String) throws -> (Project, reference: String) {
+        let repository = TestServices.uniqueRepository(prefix)
+        try pushRandomImage("\(repository)/app:1", bytes: 1000)
+        let reference = "\(registry)/\(repository)/app:1"
+        let project = try Project(images: [reference])
+        let pull = try images(["pull"], in: project)
+        #expect(pull.status == 0, "\(pull.stderr)")
+        return (project, reference)
+    }
+
+    /// The engine at `host` holds two fresh images, one that a project declares and a container
+    /// uses, one that it does not declare: `rm --engine` refuses the used one and the cache
+    /// keeps it; a dry-run prune keeps the declared one and would remove the other; once the
+    /// container is gone, `rm --engine` removes it. Returns the prune's output (human words).
+    func expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine host: String) throws -> CommandResult {
+        let environment = ["DOCKER_HOST": host]
+        let (project, reference) = try pulledProject("engine")
+        let (other, undeclared) = try pulledProject("engine")
+        for loaded in [project, other] {
+            #expect(try images(["load"], in: loaded, environment: environment).status == 0)
+        }
+        let container = "uses-\(UUID().uuidString.prefix(8))"
+        try docker(["create", "--name", container, "--network", "none", reference, "/bin/sh"], host: host)
+        defer { _ = try? docker(["rm", "-f", container], host: host, check: false) }
+
+        let refused = try images(["rm", "--engine", reference], in: project, environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("\(reference) is used by container \(container)"), "\(refused.stderr)")
+        #expect(try images(["ls"], in: project).stdout.contains(reference), "the refusal removed it from the cache")
+
+        let prune = try images(["prune", "--engine", "--dry-run", "--grace", "0"], in: project, environment: environment)
+        #expect(prune.status == 0, "\(prune.stderr)")
+        #expect(prune.stderr.contains("kept \(reference): declared"), "\(prune.stderr)")
+        #expect(prune.stderr.contains("would remove \(undeclared)"), "\(prune.stderr)")
+
+        try docker(["rm", "-f", container], host: host)
+        let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try docker(["image", "inspect", reference], host: host, check: false).status != 0)
+        _ = try images(["rm", "--engine", undeclared], in: other, environment: environment)
+        return prune
+    }
 }
 
 /// A project directory with an `images.json`, and a cache of its own.
