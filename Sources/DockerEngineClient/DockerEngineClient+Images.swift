@@ -85,7 +85,8 @@ extension DockerEngineClient {
             let response = try await send(.GET, path)
             if response.status == .notFound { return nil }
             guard response.status == .ok else {
-                throw EngineError.daemon(what: what, status: response.status.code, message: await Self.message(of: response))
+                throw EngineError.daemon(
+                    engine: await self.name(), what: what, status: response.status.code, message: await Self.message(of: response))
             }
             return Data(try await response.body.collect(upTo: 64 * 1024 * 1024).readableBytesView)
         }
@@ -124,7 +125,7 @@ extension DockerEngineClient {
             var images: [EngineDiskUsage.Image]?
         }
         guard let usage = try await json(Usage.self, "/system/df", what: "disk usage") else {
-            throw EngineError.daemon(what: "GET /system/df", status: 404, message: "not found")
+            throw EngineError.daemon(engine: await name(), what: "GET /system/df", status: 404, message: "not found")
         }
         return EngineDiskUsage(layersSize: usage.layersSize, images: usage.images ?? [])
     }
@@ -139,7 +140,7 @@ extension DockerEngineClient {
     ///   - tar: the archive: a Docker `manifest.json` and/or an OCI layout.
     ///   - images: the names it holds, for error messages.
     /// - Returns: what the daemon said it loaded (`Loaded image: postgres:16`).
-    /// - Throws: ``EngineError/loadFailed(images:message:)`` with the daemon's error, also when
+    /// - Throws: ``EngineError/loadFailed(engine:images:message:)`` with the daemon's error, also when
     ///   it comes inside a 200 progress stream.
     public func load<Tar: AsyncSequence & Sendable>(_ tar: Tar, images: [String]) async throws -> [String]
     where Tar.Element == ByteBuffer {
@@ -147,9 +148,10 @@ extension DockerEngineClient {
             .POST, "/images/load?quiet=1", body: .stream(tar, length: .unknown),
             headers: ["Content-Type": "application/x-tar"])
         guard response.status == .ok else {
-            throw EngineError.loadFailed(images: images, message: await Self.message(of: response))
+            throw EngineError.loadFailed(engine: await name(), images: images, message: await Self.message(of: response))
         }
-        return try await Self.progress(of: response) { EngineError.loadFailed(images: images, message: $0) }
+        let engine = await name()
+        return try await Self.progress(of: response) { EngineError.loadFailed(engine: engine, images: images, message: $0) }
             .compactMap(\.stream).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
@@ -159,7 +161,7 @@ extension DockerEngineClient {
     ///   - plainHTTP: the registry speaks plain HTTP (the cache served on loopback): Docker
     ///     takes that from any 127.0.0.0/8 registry; Podman's Docker-compatible pull insists on
     ///     HTTPS, so Podman is asked through its own API, which may be told not to.
-    /// - Throws: ``EngineError/pullFailed(image:message:)`` with the daemon's error, also when it
+    /// - Throws: ``EngineError/pullFailed(engine:image:message:)`` with the daemon's error, also when it
     ///   comes inside a 200 progress stream.
     public func pull(_ image: String, plainHTTP: Bool = false) async throws {
         let path: String
@@ -171,9 +173,10 @@ extension DockerEngineClient {
         }
         let response = try await send(.POST, path)
         guard response.status == .ok else {
-            throw EngineError.pullFailed(image: image, message: await Self.message(of: response))
+            throw EngineError.pullFailed(engine: await name(), image: image, message: await Self.message(of: response))
         }
-        _ = try await Self.progress(of: response) { EngineError.pullFailed(image: image, message: $0) }
+        let engine = await name()
+        _ = try await Self.progress(of: response) { EngineError.pullFailed(engine: engine, image: image, message: $0) }
     }
 
     /// Gives an image another name (`docker tag`), moving the name if another image had it.
@@ -186,7 +189,8 @@ extension DockerEngineClient {
             .POST, "/images/\(image)/tag?repo=\(Self.query(repository))&tag=\(Self.query(tag))")
         guard response.status == .created || response.status == .ok else {
             throw EngineError.daemon(
-                what: "tag \(image) as \(name)", status: response.status.code, message: await Self.message(of: response))
+                engine: await self.name(), what: "tag \(image) as \(name)", status: response.status.code,
+                message: await Self.message(of: response))
         }
     }
 
@@ -252,7 +256,8 @@ extension DockerEngineClient {
             throw EngineError.inUse(image: name, containers: [await Self.message(of: response)])
         default:
             throw EngineError.daemon(
-                what: "remove image \(name)", status: response.status.code, message: await Self.message(of: response))
+                engine: await self.name(), what: "remove image \(name)", status: response.status.code,
+                message: await Self.message(of: response))
         }
     }
 }

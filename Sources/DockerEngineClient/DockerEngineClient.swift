@@ -81,6 +81,11 @@ public final class DockerEngineClient: Sendable {
     /// The API version both sides speak: the daemon's, from `GET /_ping`, asked once.
     public func apiVersion() async throws -> String { try await info().apiVersion }
 
+    /// How messages name the engine: `Podman 4.3.1`, `Docker 26.1.5`; `the engine` when it did not say.
+    public func name() async -> String {
+        (try? await info().description) ?? "the engine"
+    }
+
     /// What answered `GET /_ping` (asked once): its API version, and Docker or Podman with its version.
     public func info() async throws -> EngineInfo {
         try await negotiated.value {
@@ -93,11 +98,13 @@ public final class DockerEngineClient: Sendable {
                         reason: "the daemon speaks TLS; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory "
                             + "with its ca.pem (and the client's cert.pem and key.pem)")
                 }
-                throw EngineError.daemon(what: "GET /_ping", status: response.status.code, message: message)
+                throw EngineError.daemon(
+                    engine: "the engine at \(self.endpoint)", what: "GET /_ping", status: response.status.code, message: message)
             }
             guard let version = response.headers.first(name: "Api-Version") else {
                 throw EngineError.daemon(
-                    what: "GET /_ping", status: 200, message: "no Api-Version header; is this a Docker daemon?")
+                    engine: "the engine at \(self.endpoint)", what: "GET /_ping", status: 200,
+                    message: "no Api-Version header; is this a Docker or Podman engine?")
             }
             guard Self.compare(version, Self.minimumAPIVersion) >= 0 else {
                 throw EngineError.apiTooOld(host: self.host, version: version, minimum: Self.minimumAPIVersion)
@@ -123,7 +130,8 @@ public final class DockerEngineClient: Sendable {
         let response = try await send(.GET, path)
         if response.status == .notFound { return nil }
         guard response.status == .ok else {
-            throw EngineError.daemon(what: what, status: response.status.code, message: await Self.message(of: response))
+            throw EngineError.daemon(
+                engine: await name(), what: what, status: response.status.code, message: await Self.message(of: response))
         }
         let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
         return try Self.decoder.decode(T.self, from: Data(body.readableBytesView))

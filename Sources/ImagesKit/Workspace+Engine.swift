@@ -66,8 +66,9 @@ extension Workspace {
     public func inspectInEngine(_ text: String) async throws -> Data {
         let reference = try Reference(parsing: text)
         let name = reference.dockerTag ?? reference.description
-        guard let (image, history) = try await engine().inspectJSON(name) else {
-            throw EngineError.noSuchImage(name)
+        let engine = try engine()
+        guard let (image, history) = try await engine.inspectJSON(name) else {
+            throw EngineError.noSuchImage(engine: await engine.name(), image: name)
         }
         let combined: [String: Any] = [
             "image": try JSONSerialization.jsonObject(with: image),

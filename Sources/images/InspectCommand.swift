@@ -12,7 +12,7 @@ struct InspectCommand: AsyncParsableCommand {
     @Argument(help: "The image reference.")
     var reference: String
 
-    @Flag(help: "Show the Docker daemon's view instead (image inspect and history).")
+    @Flag(help: "Show the engine's view instead (image inspect and history).")
     var engine = false
 
     func run() async throws {

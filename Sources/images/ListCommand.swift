@@ -4,12 +4,12 @@ import ImagesKit
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
-        abstract: "List the images in the cache, or with --engine in the Docker daemon."
+        abstract: "List the images in the cache, or with --engine in the engine (Docker or Podman)."
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Show the declared images as the Docker daemon sees them: present, missing or stale.")
+    @Flag(help: "Show the declared images as the engine sees them: present, missing or stale.")
     var engine = false
 
     func run() async throws {

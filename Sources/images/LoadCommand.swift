@@ -6,7 +6,7 @@ extension LoadMethod: ExpressibleByArgument {}
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Put cached images into the Docker daemon.",
+        abstract: "Put cached images into the engine (Docker or Podman).",
         discussion: """
             The daemon at $DOCKER_HOST (default unix:///var/run/docker.sock) pulls the images \
             from the cache, served read-only on a loopback port while it does, and they are \

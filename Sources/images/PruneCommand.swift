@@ -6,7 +6,7 @@ import OCIModel
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove images this project does not declare, from the cache or the Docker daemon.",
+        abstract: "Remove images this project does not declare, from the cache or the engine (Docker or Podman).",
         discussion: """
             The manifest is the allow-list: a declared image is never removed. Neither is one \
             whose name matches a keep pattern (images.json "prune.keep", and --keep), nor one \
@@ -20,7 +20,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Prune the Docker daemon's images instead of the cache.")
+    @Flag(help: "Prune the engine's images instead of the cache.")
     var engine = false
 
     @Flag(help: "Print what would be removed and kept, and remove nothing.")

@@ -21,7 +21,7 @@ struct PullCommand: AsyncParsableCommand {
     @Flag(help: "Make no network request; fail naming what is not in the cache.")
     var offline = false
 
-    @Flag(help: "Then load the images into the Docker daemon, as 'images load' does.")
+    @Flag(help: "Then load the images into the engine (Docker or Podman), as 'images load' does.")
     var load = false
 
     @Option(help: "How many blobs download at once.")

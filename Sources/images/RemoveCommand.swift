@@ -5,7 +5,7 @@ import OCIModel
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
-        abstract: "Remove images from the cache, and with --engine from the Docker daemon.",
+        abstract: "Remove images from the cache, and with --engine from the engine (Docker or Podman).",
         discussion: """
             Takes references or image IDs (12 or more hex characters), like 'docker image rm'. \
             Removes the cache entries, then every blob no other cached image needs. With \
@@ -17,7 +17,7 @@ struct RemoveCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Remove from the Docker daemon too.")
+    @Flag(help: "Remove from the engine too.")
     var engine = false
 
     @Argument(help: "References or image IDs.")

@@ -123,9 +123,10 @@ public struct LoadWorkflow: Sendable {
             for (result, identity) in zip(results, identities) where result.status == .loaded {
                 guard identity.image(in: loaded, tag: result.tag) == nil else { continue }
                 let found = result.tag.flatMap { loaded[$0]?.id }
+                let engine = await engine.name()
                 throw EngineError.loadFailed(
-                    images: [result.tag ?? result.reference],
-                    message: "after loading, the daemon has \(found ?? "no image") under that name instead of \(result.imageID)")
+                    engine: engine, images: [result.tag ?? result.reference],
+                    message: "after loading, \(engine) has \(found ?? "no image") under that name instead of \(result.imageID)")
             }
         }
         try await store.markUsed(used)
@@ -162,9 +163,12 @@ extension LoadWorkflow {
                 pulled.insert(image.manifest.digest)
             case .failure(let error):
                 var reason = "\(error)"
-                if case EngineError.pullFailed(_, let message) = error { reason = message }
-                guard fallback else { throw EngineError.pullFailed(image: "\(tag) from the cache on loopback", message: reason) }
-                logger.notice("the daemon could not pull \(tag) from the cache on loopback (\(reason)); sending it in a tar")
+                if case EngineError.pullFailed(_, _, let message) = error { reason = message }
+                let engine = await engine.name()
+                guard fallback else {
+                    throw EngineError.pullFailed(engine: engine, image: "\(tag) from the cache on loopback", message: reason)
+                }
+                logger.notice("\(engine) could not pull \(tag) from the cache on loopback (\(reason)); sending it in a tar")
             }
         }
         return pulled
