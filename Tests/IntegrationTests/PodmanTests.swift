@@ -33,6 +33,27 @@ import Testing
         #expect(removed.stderr.contains("(Podman 4."), "the lines name the engine that answered: \(removed.stderr)")
     }
 
+    @Test func aShortDockerHubNameMatchesWhatPodmanListsFullyQualified() throws {
+        // `name-…:1` is docker.io/library/name-…:1, served here by a mirror of ours.
+        let name = "short-\(UUID().uuidString.lowercased().prefix(8))"
+        let mirror = "\(services.registry)/hub-\(UUID().uuidString.lowercased().prefix(8))"
+        try services.pushRandomImage("\(mirror.dropFirst(services.registry.count + 1))/library/\(name):1", bytes: 1000)
+        let project = try Project(images: ["\(name):1"], extra: #""registries": {"docker.io": {"mirrors": ["\#(mirror)"]}},"#)
+        #expect(try images(["pull"], in: project).status == 0)
+        let load = try images(["load"], in: project, environment: environment)
+        #expect(load.status == 0, "\(load.stderr)")
+        let listedByPodman = try #require(try services.dockerAPI("/images/json", host: services.podmanHost) as? [[String: Any]])
+        #expect(listedByPodman.contains { ($0["RepoTags"] as? [String])?.contains("docker.io/library/\(name):1") == true })
+
+        let listed = try images(["ls", "--engine", "--json"], in: project, environment: environment)
+        #expect(listed.stdout.contains(#""status" : "present""#), "\(listed.stdout)")
+        let again = try images(["load"], in: project, environment: environment)
+        #expect(again.stderr.contains("0 loaded, 1 already present"), "\(again.stderr)")
+        let removed = try images(["rm", "--engine", "\(name):1"], in: project, environment: environment)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try services.docker(["image", "inspect", "docker.io/library/\(name):1"], host: services.podmanHost, check: false).status != 0)
+    }
+
     @Test func removeAndPruneKeepWhatIsDeclaredOrUsed() throws {
         let prune = try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.podmanHost)
         #expect(prune.stderr.contains("from the engine (Podman 4."), "\(prune.stderr)")
