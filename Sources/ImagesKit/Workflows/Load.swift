@@ -144,20 +144,37 @@ extension LoadWorkflow {
         guard !images.isEmpty, engine.isOnThisMachine else { return [] }
         let registry = LayoutRegistry(store: store, serving: images.flatMap { [$0.manifest, $0.config] + $0.layers })
         let engine = self.engine
-        let tagged = images.compactMap { image in image.tag.map { (image, $0) } }
+        let tagged = images.filter { $0.tag != nil }
+        // Docker fetches a layer once however many of its pulls need it; Podman fetches it again
+        // for each, so images that share layers go one after another there (as `split` groups
+        // them for tars), the groups side by side.
+        let groups = try await engine.info().isPodman ? Self.split(tagged, into: jobs) : tagged.map { [$0] }
         let outcomes = try await registry.withServer { address in
-            await SlidingWindow.map(tagged, width: jobs) { image, tag in
-                let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
-                try await engine.pull(loopbackName, plainHTTP: true)
-                let tagging = await Result { try await engine.tag(loopbackName, as: tag) }
-                // The loopback name goes whether the tag took or not (then the image goes with
-                // it, and the caller sends it in a tar): none is left behind.
-                _ = try? await engine.removeImage(loopbackName)
-                try tagging.get()
+            await SlidingWindow.map(groups, width: jobs) { group in
+                var outcomes: [Result<Void, any Error>] = []
+                for image in group {
+                    outcomes.append(
+                        await Result {
+                            guard let tag = image.tag else { return }
+                            let loopbackName = "\(address)/\(image.reference.repository)@\(image.manifest.digest)"
+                            try await engine.pull(loopbackName, plainHTTP: true)
+                            let tagging = await Result { try await engine.tag(loopbackName, as: tag) }
+                            // The loopback name goes whether the tag took or not (then the image
+                            // goes with it, and the caller sends it in a tar): none is left behind.
+                            _ = try? await engine.removeImage(loopbackName)
+                            try tagging.get()
+                        })
+                }
+                return outcomes
             }
         }
         var pulled: Set<Digest> = []
-        for ((image, tag), outcome) in zip(tagged, outcomes) {
+        let results = zip(groups, outcomes).flatMap { group, outcome in
+            // A group's own work never throws: each image carries its outcome.
+            zip(group, (try? outcome.get()) ?? [])
+        }
+        for (image, outcome) in results {
+            guard let tag = image.tag else { continue }
             switch outcome {
             case .success:
                 pulled.insert(image.manifest.digest)
