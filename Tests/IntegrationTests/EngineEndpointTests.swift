@@ -17,7 +17,7 @@ import Testing
         try run("docker", ["--config", project.directory + "/docker"] + arguments)
     }
 
-    @Test func overTLSLoadListInspectAndRemoveWork() throws {
+    @Test func overTLSLoadListInspectPruneAndRemoveWork() throws {
         let (project, reference) = try services.pulledProject("endpoint")
         let load = try images(["load"], in: project, environment: tlsEnvironment)
         #expect(load.status == 0, "\(load.stderr)")
@@ -32,6 +32,9 @@ import Testing
         #expect(inspected.status == 0 && inspected.stdout.contains(#""RepoTags""#), "\(inspected.stderr)")
         let again = try images(["load"], in: project, environment: tlsEnvironment)
         #expect(again.stderr.contains("0 loaded, 1 already present"), "\(again.stderr)")
+
+        let prune = try images(["prune", "--engine", "--dry-run", "--grace", "0"], in: project, environment: tlsEnvironment)
+        #expect(prune.status == 0 && prune.stderr.contains("kept \(reference): declared"), "\(prune.stderr)")
 
         let removed = try images(["rm", "--engine", reference], in: project, environment: tlsEnvironment)
         #expect(removed.status == 0, "\(removed.stderr)")

@@ -12,7 +12,7 @@ import Testing
 
     var environment: [String: String] { ["DOCKER_HOST": services.podmanHost] }
 
-    @Test func loadTakesTheFastPathAndListsRemovesByPodmansNames() throws {
+    @Test func loadTakesTheFastPathAndListsInspectsMeasuresAndRemovesByPodmansNames() throws {
         let (project, reference) = try services.pulledProject("podman")
         let load = try images(["load", "--json"], in: project, environment: environment)
         #expect(load.status == 0, "\(load.stderr)")
@@ -27,6 +27,20 @@ import Testing
         // The temporary loopback name is gone: only the declared tag is left.
         let names = try #require(try services.dockerAPI("/images/\(reference)/json", host: services.podmanHost) as? [String: Any])
         #expect(names["RepoTags"] as? [String] == [reference])
+        let inspected = try images(["inspect", "--engine", reference], in: project, environment: environment)
+        #expect(inspected.status == 0 && inspected.stdout.contains(#""history""#), "\(inspected.stderr)")
+
+        // Podman counts the layers' tar streams: each layer's history size is its tar size, and
+        // the image's Size adds Podman's own records of the image (its manifest and config as it
+        // stores them: about a kilobyte here).
+        let report = try images(["report", "--json"], in: project)
+        struct Document: Decodable { var report: SizeReport }
+        let image = try #require(try JSONDecoder().decode(Document.self, from: Data(report.stdout.utf8)).report.images.first)
+        let history = try #require(try services.dockerAPI("/images/\(reference)/history", host: services.podmanHost) as? [[String: Any]])
+        let sizes = history.reversed().compactMap { ($0["Size"] as? NSNumber)?.int64Value }.filter { $0 > 0 }
+        #expect(sizes == image.layers.compactMap(\.tar))
+        let size = try #require((names["Size"] as? NSNumber)?.int64Value)
+        #expect((1...16_384).contains(size - (image.total.tar ?? 0)), "Size \(size), tar \(image.total.tar ?? 0)")
 
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
         #expect(removed.status == 0, "\(removed.stderr)")
