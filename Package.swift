@@ -20,7 +20,19 @@ let package = Package(
     targets: [
         .target(name: "OCIModel"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        // Zstandard's decoder (lib/common and lib/decompress of zstd 1.5.7, unchanged), built here
+        // so that neither the tool nor a package using its plugin needs libzstd's headers.
+        .target(
+            name: "CZstd",
+            exclude: ["LICENSE", "README.md"],
+            sources: ["common", "decompress"],
+            publicHeadersPath: ".",
+            cSettings: [
+                .define("ZSTD_LEGACY_SUPPORT", to: "0"),
+                .define("ZSTD_TRACE", to: "0"),
+                .define("XXH_NAMESPACE", to: "ZSTD_"),
+            ]
+        ),
         .target(
             name: "RegistryClient",
             dependencies: [
