@@ -27,14 +27,15 @@ import Testing
     }
 
     /// Runs `swift package` in the fixture, with the CI flags.
-    func swiftPackage(_ arguments: [String], in project: Project) throws -> CommandResult {
+    func swiftPackage(_ arguments: [String], in project: Project, environment: [String: String] = [:]) throws -> CommandResult {
         try run(
             "swift",
             [
                 "package", "--scratch-path", Self.repository + "/.build/plugin-fixture", "--allow-network-connections", "all",
                 "--allow-writing-to-package-directory", "images",
             ] + arguments,
-            environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache, "NO_COLOR": "1"],
+            environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache, "NO_COLOR": "1"]
+                .merging(environment) { $1 },
             directory: project.directory, check: false)
     }
 
@@ -67,6 +68,29 @@ import Testing
         let message =
             "error: \(services.registry)/test/nothing-here:1: manifest \(services.registry)/test/nothing-here:1 not found"
         #expect(failing.stdout.contains(message), "\(failing.stdout)")
+    }
+
+    /// A private registry: the variables images.json names reach the tool through SwiftPM; the
+    /// rest of the caller's environment does not.
+    @Test func credentialVariablesTheManifestNamesReachTheTool() throws {
+        let registry = services.basicRegistry
+        let project = try fixture(images: ["\(registry)/test/base:1"])
+        try project.write(
+            images: ["\(registry)/test/base:1"],
+            extra: #""registries": {"\#(registry)": {"usernameEnv": "CI_REGISTRY_USER", "passwordEnv": "CI_REGISTRY_PASSWORD"}},"#)
+        let secrets = ["CI_REGISTRY_USER": services.user, "CI_REGISTRY_PASSWORD": services.password]
+        let pull = try swiftPackage(["pull"], in: project, environment: secrets)
+        #expect(pull.status == 0, "\(pull.stdout)\(pull.stderr)")
+        #expect(pull.stdout.contains(" ready, 1 pulled"), "\(pull.stdout)")
+        #expect(!(pull.stdout + pull.stderr).contains(services.password))
+
+        // Named under another variable than the one set: the tool never sees the secret.
+        try project.write(
+            images: ["\(registry)/test/base:1"],
+            extra: #""registries": {"\#(registry)": {"usernameEnv": "OTHER_USER", "passwordEnv": "OTHER_PASSWORD"}},"#)
+        let unnamed = try swiftPackage(["lock", "--update"], in: project, environment: secrets)
+        #expect(unnamed.status != 0)
+        #expect(unnamed.stdout.contains("requires Basic authentication and no credentials are configured"), "\(unnamed.stdout)")
     }
 
     @Test func anExplicitManifestIsLeftAlone() throws {
