@@ -97,8 +97,10 @@ let package = Package(
                 "OCIModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildInfoPlugin"]
         ),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         .plugin(
             name: "ImagesPlugin",
             capability: .command(

@@ -11,11 +11,16 @@ struct Images: AsyncParsableCommand {
             Reads images.json, pins every image to a digest in images.lock.json, and pulls them \
             into a shared OCI image-layout cache that CI can save and restore.
             """,
+        version: Images.version,
         subcommands: [
             LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, ReportCommand.self,
             PushCommand.self, PruneCommand.self, RemoveCommand.self, VerifyCommand.self, CacheKeyCommand.self,
         ]
     )
+
+    /// This release, and the commit it was built from when built from a git checkout:
+    /// `0.1.0 (658d404abcde)`.
+    static let version = "0.1.0" + (BuildInfo.commit.map { " (\($0))" } ?? "")
 
     /// Runs the command; failures print `error: …` on stderr and exit non-zero, usage errors
     /// come out as ArgumentParser prints them.
