@@ -56,6 +56,19 @@ public struct Lockfile: Codable, Sendable, Equatable {
         return entry
     }
 
+    /// The images of `images` that the lock does not pin as declared.
+    public func unpinned(_ images: [DeclaredImage]) -> [DeclaredImage] {
+        images.filter { image in entry(for: image).map { !$0.pins(image) } ?? true }
+    }
+
+    /// How the lock stands against `manifest`, without asking any registry.
+    public func check(against manifest: ImagesManifest) -> LockCheck {
+        let declared = Set(manifest.images.map(\.written))
+        return LockCheck(
+            unpinned: unpinned(manifest.images).map(\.written),
+            undeclared: images.map(\.ref).filter { !declared.contains($0) })
+    }
+
     /// Reads a lock file; nil when there is none.
     /// - Throws: ``LockfileError`` when it exists but cannot be used.
     public static func load(path: String) throws -> Lockfile? {
@@ -136,4 +149,16 @@ public struct LockfileError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { "\(path): \(message)" }
+}
+
+/// Where a lock and its manifest disagree (`images lock --check`).
+public struct LockCheck: Codable, Sendable, Equatable {
+    /// Declared images the lock does not pin as declared: new ones, a changed platform list, or
+    /// a digest written in the reference that the lock does not hold.
+    public var unpinned: [String]
+    /// Entries for images `images.json` no longer declares.
+    public var undeclared: [String]
+
+    /// Whether `images lock` would leave the lock as it is (tags that moved aside).
+    public var isUpToDate: Bool { unpinned.isEmpty && undeclared.isEmpty }
 }

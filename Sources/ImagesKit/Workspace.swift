@@ -123,6 +123,24 @@ public final class Workspace: Sendable {
         return changes
     }
 
+    /// `images lock --check`: how the lock stands against the manifest; asks no registry and
+    /// writes nothing.
+    /// - Throws: ``ImagesError/lockMissing(path:neededBy:)`` when there is no lock.
+    public func checkLock() throws -> LockCheck {
+        let manifest = try requiredManifest
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "--check") }
+        return lock.check(against: manifest)
+    }
+
+    /// The lock, when it pins every one of `images` as declared.
+    private func lockPinning(_ images: [DeclaredImage], neededBy: String) throws -> Lockfile {
+        let manifest = try requiredManifest
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: neededBy) }
+        let unpinned = lock.unpinned(images)
+        guard unpinned.isEmpty else { throw ImagesError.lockOutdated(path: manifest.lockPath, images: unpinned.map(\.written)) }
+        return lock
+    }
+
     /// `images pull`: locks what the lock lacks (unless `locked`), then pulls into the cache.
     /// - Parameters:
     ///   - filters: references to pull; empty means every declared image.
@@ -137,14 +155,7 @@ public final class Workspace: Sendable {
         var lock: Lockfile
         var changes: [LockChange] = []
         if locked || offline {
-            guard let existing else {
-                throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: locked ? "--locked" : "--offline")
-            }
-            let outdated = manifest.images.filter { image in (try? existing.pinnedEntry(for: image)) == nil }
-            guard outdated.isEmpty else {
-                throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written))
-            }
-            lock = existing
+            lock = try lockPinning(manifest.images, neededBy: locked ? "--locked" : "--offline")
         } else {
             (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(
                 manifest: manifest, existing: existing, scope: .missing)
@@ -170,10 +181,8 @@ public final class Workspace: Sendable {
         } catch {
             throw ImagesError.invalidDestination(destination, reason: error.reason)
         }
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "push") }
         let images = try manifest.images(matching: filters)
-        let outdated = images.filter { image in (try? lock.pinnedEntry(for: image)) == nil }
-        guard outdated.isEmpty else { throw ImagesError.lockOutdated(path: manifest.lockPath, images: outdated.map(\.written)) }
+        let lock = try lockPinning(images, neededBy: "push")
         let workflow = PushWorkflow(registry: registry, store: store, destination: target, jobs: jobs, progress: progress)
         return try await workflow.run(images: images, lock: lock)
     }

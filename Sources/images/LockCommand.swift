@@ -8,7 +8,8 @@ struct LockCommand: AsyncParsableCommand {
         discussion: """
             Asks the registry for every tag, rewrites only the entries whose tag moved, and says \
             which moved. With --update REF…, only those images are asked about (images the lock \
-            does not pin yet are always resolved).
+            does not pin yet are always resolved). With --check, asks no registry and writes \
+            nothing: exits 1 when the lock does not pin what images.json declares.
             """
     )
 
@@ -17,6 +18,9 @@ struct LockCommand: AsyncParsableCommand {
     @Flag(help: "Re-resolve only the images named after it.")
     var update = false
 
+    @Flag(help: "Write nothing; exit 1 when the lock does not pin what images.json declares (for CI and bots).")
+    var check = false
+
     @Argument(help: "With --update: the images to re-resolve, as written in images.json.")
     var references: [String] = []
 
@@ -24,9 +28,11 @@ struct LockCommand: AsyncParsableCommand {
         if !references.isEmpty, !update {
             throw ValidationError("name images only with --update (images lock --update REF…)")
         }
+        if check, update { throw ValidationError("--check writes nothing: give --check or --update, not both") }
     }
 
     func run() async throws {
+        if check { return try await runCheck() }
         let changes = try await global.withWorkspace(requireManifest: true) { workspace in
             try await workspace.lock(update: references)
         }
@@ -39,6 +45,25 @@ struct LockCommand: AsyncParsableCommand {
         Output.printError(
             moved == 0
                 ? "lock is up to date (\(changes.count) images)" : "lock updated: \(moved) of \(changes.count) images changed")
+    }
+}
+
+extension LockCommand {
+    /// `--check`: one line per disagreement on stdout, then exit 1 if there was any.
+    func runCheck() async throws {
+        let (result, lockPath) = try await global.withWorkspace(requireManifest: true) { workspace in
+            (try workspace.checkLock(), workspace.manifest?.lockPath ?? Lockfile.fileName)
+        }
+        if global.json {
+            try Output.printJSON(result)
+        } else {
+            for reference in result.unpinned { print("not pinned as declared: \(reference)") }
+            for reference in result.undeclared { print("no longer declared: \(reference)") }
+        }
+        guard result.isUpToDate else {
+            throw ImagesError.lockOutdated(path: lockPath, images: result.unpinned + result.undeclared)
+        }
+        if !global.json, !global.quiet { print("\(lockPath) pins what images.json declares") }
     }
 }
 

@@ -71,6 +71,50 @@ import Testing
         #expect(moved.stderr.contains(" → sha256:"))
     }
 
+    /// `lock --check`, as a bot or a CI step runs it after editing images.json: no request, no write.
+    @Test func lockCheckSaysWhatTheLockLacksAndWritesNothing() throws {
+        let base = "\(services.registry)/test/base:1"
+        let app = "\(services.registry)/test/app:1"
+        let project = try Project(images: [base])
+        let missing = try images(["lock", "--check"], in: project)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("images.lock.json does not exist, and --check needs it"), "\(missing.stderr)")
+
+        #expect(try images(["lock"], in: project).status == 0)
+        let current = try images(["lock", "--check"], in: project)
+        #expect(current.status == 0, "\(current.stderr)")
+        #expect(current.stdout == "\(project.lockPath) pins what images.json declares\n")
+
+        // An image added and one removed; then a digest written into a reference that the lock does not hold.
+        let locked = try project.lockText()
+        try project.write(images: [app])
+        let stale = try images(["lock", "--check"], in: project)
+        #expect(stale.status == 1)
+        #expect(stale.stdout == "not pinned as declared: \(app)\nno longer declared: \(base)\n")
+        #expect(stale.stderr.contains("does not match the manifest for \(app), \(base) (run 'images lock' and commit it)"))
+        let json = try images(["lock", "--check", "--json"], in: project)
+        #expect(json.status == 1)
+        let result = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: [String]]
+        #expect(result == ["unpinned": [app], "undeclared": [base]])
+        #expect(try project.lockText() == locked)
+
+        let pinned = base + "@sha256:" + String(repeating: "0", count: 64)
+        try project.write(images: [pinned])
+        let moved = try images(["lock", "--check"], in: project)
+        #expect(moved.status == 1)
+        #expect(moved.stdout.contains("not pinned as declared: \(pinned)"))
+        #expect(try project.lockText() == locked)
+        #expect(try images(["lock", "--check", "--update"], in: project).stderr.contains("give --check or --update, not both"))
+    }
+
+    @Test func versionNamesTheReleaseAndTheCommit() throws {
+        let result = try run(imagesBinary(), ["--version"])
+        // Built from this git checkout: the commit (or tag) git describes.
+        let commit = try run("git", ["-C", PluginTests.repository, "describe", "--always", "--dirty", "--abbrev=12"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(result.stdout == "0.1.0 (\(commit))\n")
+    }
+
     @Test func quietPrintsNothingButErrors() throws {
         let project = try Project(images: ["\(services.registry)/test/base:1"])
         let result = try images(["pull", "--quiet"], in: project)
