@@ -1,8 +1,6 @@
 import Foundation
 import OCIModel
 
-import struct Crypto.SHA256
-
 /// One layer of an image in the daemon, as the daemon stores and shares it.
 public struct EngineLayer: Sendable, Hashable {
     /// The layer together with every layer below it: two images share this layer only if they
@@ -47,7 +45,7 @@ extension DockerEngineClient {
                 chain.append(diffID)
                 continue
             }
-            chain.append(Digest(sha256: SHA256.hash(data: Data((below + " " + diffID).utf8))).description)
+            chain.append(SHA256.digest(of: (below + " " + diffID).utf8).description)
         }
         return chain
     }

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import struct OCIModel.SHA256
 
 /// Where the engine listens and how to reach it, found the way Docker's CLI finds it
 /// (docs.docker.com/engine/manage-resources/contexts):
@@ -110,7 +110,7 @@ public struct EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// A context from Docker's context store.
     private static func context(_ name: String, origin: String, configDirectory: String) throws(EngineError) -> EngineEndpoint {
-        let id = SHA256.hash(data: Data(name.utf8)).map { String(format: "%02x", $0) }.joined()
+        let id = SHA256.digest(of: name.utf8).encoded
         let meta = "\(configDirectory)/contexts/meta/\(id)/meta.json"
         let described = "context \(name) (\(origin))"
         guard FileManager.default.fileExists(atPath: meta) else {

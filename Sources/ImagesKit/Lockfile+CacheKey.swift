@@ -1,8 +1,6 @@
 import LayoutStore
 import OCIModel
 
-import struct Crypto.SHA256
-
 extension Lockfile {
     /// A short key for CI caches (`actions/cache`, GitLab `cache:key`): `swift-images-v1-` and
     /// 16 hex digits of a sha256 over the cache format version and every image's canonical
@@ -16,7 +14,7 @@ extension Lockfile {
                 lines.append("  \(platform) \(digest)")
             }
         }
-        let hash = Digest(sha256: SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)))
+        let hash = SHA256.digest(of: lines.joined(separator: "\n").utf8)
         return "swift-images-v\(LayoutStore.formatVersion)-" + hash.encoded.prefix(16)
     }
 }

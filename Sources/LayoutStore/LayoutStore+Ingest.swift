@@ -3,8 +3,6 @@ import NIOCore
 import NIOFileSystem
 import OCIModel
 
-import struct Crypto.SHA256
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -34,7 +32,7 @@ public final class BlobIngest {
         guard total <= expected.size else {
             throw LayoutError.sizeMismatch(digest: expected.digest, expected: expected.size, actual: total)
         }
-        chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        chunk.withUnsafeReadableBytes { hasher.update($0) }
         try await writer.write(contentsOf: chunk)
         received = total
     }
@@ -51,7 +49,7 @@ public final class BlobIngest {
     fileprivate func finish() async throws -> Digest {
         try await writer.flush()
         try await handle.close(makeChangesVisible: true)
-        return Digest(sha256: hasher.finalize())
+        return hasher.finalize()
     }
 
     fileprivate func discard() async {

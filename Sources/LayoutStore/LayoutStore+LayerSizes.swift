@@ -1,8 +1,6 @@
 import Foundation
 import OCIModel
 
-import struct Crypto.SHA256
-
 /// The sizes of a layer that only decompressing it tells, recorded in the cache's metadata
 /// once measured.
 public struct LayerSizes: Codable, Sendable, Equatable {
@@ -55,7 +53,7 @@ extension LayoutStore {
         var started = false
         do {
             let take = { (bytes: UnsafeRawBufferPointer) throws in
-                hasher.update(bufferPointer: bytes)
+                hasher.update(bytes)
                 tarBytes += Int64(bytes.count)
                 try scanner.consume(bytes)
             }
@@ -77,7 +75,7 @@ extension LayoutStore {
         } catch let error as DecompressionFailed {
             throw LayoutError.corruptLayer(layer: layer.digest, reason: error.description)
         }
-        let actual = Digest(sha256: hasher.finalize())
+        let actual = hasher.finalize()
         if let diffID, diffID != actual {
             throw LayoutError.diffIDMismatch(layer: layer.digest, expected: diffID, actual: actual)
         }

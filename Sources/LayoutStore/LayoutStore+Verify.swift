@@ -1,8 +1,6 @@
 import Foundation
 import OCIModel
 
-import struct Crypto.SHA256
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -131,9 +129,9 @@ extension LayoutStore {
         var hasher = SHA256()
         var size: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
+            hasher.update(chunk)
             size += Int64(chunk.count)
         }
-        return (Digest(sha256: hasher.finalize()), size)
+        return (hasher.finalize(), size)
     }
 }

@@ -1,8 +1,6 @@
 import Foundation
 import OCIModel
 
-import struct Crypto.SHA256
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -113,14 +111,14 @@ public struct LayoutStore: Sendable {
     public func readBlob(_ digest: Digest) throws -> [UInt8] {
         guard hasBlob(digest) else { throw LayoutError.missingBlob(digest) }
         let bytes = try Self.readFile(atPath: blobPath(digest), limit: Self.smallBlobLimit)
-        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        let actual = SHA256.digest(of: bytes)
         guard actual == digest else { throw LayoutError.digestMismatch(expected: digest, actual: actual) }
         return bytes
     }
 
     /// Stores a small blob already in memory (a manifest), verifying it first.
     public func writeBlob(_ bytes: [UInt8], as descriptor: Descriptor) throws {
-        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        let actual = SHA256.digest(of: bytes)
         guard actual == descriptor.digest else {
             throw LayoutError.digestMismatch(expected: descriptor.digest, actual: actual)
         }

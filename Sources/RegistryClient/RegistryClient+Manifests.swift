@@ -3,8 +3,6 @@ import NIOCore
 import NIOHTTP1
 import OCIModel
 
-import struct Crypto.SHA256
-
 /// A manifest exactly as the registry served it, verified against its digest.
 public struct FetchedManifest: Sendable {
     /// The exact bytes received; the digest covers these.
@@ -98,7 +96,7 @@ extension RegistryClient {
             throw RegistryError.unreachable(registry: reference.registry, url: "manifest \(reference)", reason: describe(error))
         }
         let bytes = Array(body.readableBytesView)
-        let actual = Digest(sha256: SHA256.hash(data: bytes))
+        let actual = SHA256.digest(of: bytes)
         let announced = response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest(parsing: $0) }
         if let expected = reference.digest ?? announced, expected != actual {
             throw RegistryError.digestMismatch(what: "manifest \(reference)", expected: expected, actual: actual)

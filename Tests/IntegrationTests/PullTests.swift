@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ImagesKit
 import LayoutStore
@@ -49,7 +48,7 @@ import Testing
             for blob in manifest.blobs {
                 let data = try #require(FileManager.default.contents(atPath: store.blobPath(blob.digest)))
                 #expect(Int64(data.count) == blob.size)
-                #expect(OCIModel.Digest(sha256: SHA256.hash(data: data)) == blob.digest)
+                #expect(SHA256.digest(of: data) == blob.digest)
             }
         }
         // The index blob of the multi-platform image is kept too.

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import LayoutStore
 import NIOCore
@@ -42,7 +41,7 @@ struct CachedImage {
     }
 
     static func descriptor(_ mediaType: String, _ bytes: [UInt8]) -> Descriptor {
-        Descriptor(mediaType: mediaType, digest: OCIModel.Digest(sha256: SHA256.hash(data: bytes)), size: Int64(bytes.count))
+        Descriptor(mediaType: mediaType, digest: SHA256.digest(of: bytes), size: Int64(bytes.count))
     }
 }
 
@@ -78,7 +77,7 @@ func fetch(_ url: String, _ method: HTTPMethod = .GET, client: HTTPClient = .sha
             let layer = try await fetch("http://\(address)/v2/app/blobs/\(image.layer.digest)")
             #expect(layer.status == 200)
             #expect(layer.body.count == 2_500_000)
-            #expect(OCIModel.Digest(sha256: SHA256.hash(data: layer.body)) == image.layer.digest)
+            #expect(SHA256.digest(of: layer.body) == image.layer.digest)
         }
     }
 

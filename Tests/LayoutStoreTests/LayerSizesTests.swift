@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import NIOCore
 import OCIModel
@@ -118,7 +117,7 @@ func compress(_ bytes: [UInt8], _ tool: String = "gzip") throws -> [UInt8] {
     @Test func gzipAndPlainLayersMeasureTheSame() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
         let content = tar([("x", 3000), ("y", 1_000_000)])
-        let diffID = OCIModel.Digest(sha256: SHA256.hash(data: content))
+        let diffID = SHA256.digest(of: content)
         for blob in [
             content, try compress(content),
             try compress(Array(content.prefix(4096))) + (try compress(Array(content.dropFirst(4096)))),
@@ -143,7 +142,7 @@ func compress(_ bytes: [UInt8], _ tool: String = "gzip") throws -> [UInt8] {
     @Test func aWrongDiffIDIsNamed() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
         let layer = try await stored(try compress(tar([("x", 10)])), in: store)
-        let claimed = OCIModel.Digest(sha256: SHA256.hash(data: [1, 2, 3]))
+        let claimed = SHA256.digest(of: [1, 2, 3])
         await #expect {
             try await store.measureLayer(layer, diffID: claimed)
         } throws: { error in
@@ -155,7 +154,7 @@ func compress(_ bytes: [UInt8], _ tool: String = "gzip") throws -> [UInt8] {
     @Test func zstdLayersMeasureLikeTheirTar() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
         let content = tar([("x", 3000), ("y", 2_000_000)])
-        let diffID = OCIModel.Digest(sha256: SHA256.hash(data: content))
+        let diffID = SHA256.digest(of: content)
         let twoFrames = try compress(Array(content.prefix(5000)), "zstd") + (try compress(Array(content.dropFirst(5000)), "zstd"))
         for blob in [try compress(content, "zstd"), twoFrames] {
             let sizes = try await store.measureLayer(try await stored(blob, in: store), diffID: diffID)
@@ -175,7 +174,7 @@ func compress(_ bytes: [UInt8], _ tool: String = "gzip") throws -> [UInt8] {
         let store = try LayoutStore(root: temporaryDirectory())
         try Data(#"{"version": 1, "images": {}}"#.utf8).write(to: URL(fileURLWithPath: store.metadataPath))
         #expect(try store.recordedLayerSizes().isEmpty)
-        let digest = OCIModel.Digest(sha256: SHA256.hash(data: [1]))
+        let digest = SHA256.digest(of: [1])
         let sizes = LayerSizes(tar: 1024, unpacked: 10, entries: 1, diffID: digest)
         try await store.recordLayerSizes([digest: sizes])
         try await store.markUsed(["x linux/amd64"])

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import NIOCore
 import OCIModel
@@ -14,7 +13,7 @@ func temporaryDirectory() -> String {
 
 func descriptor(for bytes: [UInt8]) -> Descriptor {
     Descriptor(
-        mediaType: MediaType.ociLayerGzip, digest: OCIModel.Digest(sha256: SHA256.hash(data: bytes)), size: Int64(bytes.count))
+        mediaType: MediaType.ociLayerGzip, digest: SHA256.digest(of: bytes), size: Int64(bytes.count))
 }
 
 @Suite struct LayoutStoreTests {
