@@ -54,7 +54,8 @@ public final class Workspace: Sendable {
                 ]),
                 requestTimeout: try Self.seconds("SWIFT_IMAGES_REQUEST_TIMEOUT", in: environment)
                     ?? RegistryClient.defaultRequestTimeout,
-                logger: logger
+                logger: logger,
+                userAgent: Release.userAgent
             )
         } catch {
             try? http.syncShutdown()

@@ -52,13 +52,15 @@ public final class RegistryClient: Sendable {
     ///     ``minimumTransferRate``.
     ///   - logger: Receives one debug line per request and a warning per retry; secrets are
     ///     never logged.
+    ///   - userAgent: The `User-Agent` of every request (registries, token services, redirects).
     public init(
         httpClient: HTTPClient,
         registries: [String: RegistrySettings] = [:],
         credentials: any CredentialProvider,
         retryPolicy: RetryPolicy = RetryPolicy(),
         requestTimeout: Duration = RegistryClient.defaultRequestTimeout,
-        logger: Logger = Logger(label: "swift-images.registry")
+        logger: Logger = Logger(label: "swift-images.registry"),
+        userAgent: String = "swift-images"
     ) {
         self.http = httpClient
         self.registries = registries
@@ -66,7 +68,7 @@ public final class RegistryClient: Sendable {
         self.transport = Transport(
             http: httpClient, retryPolicy: retryPolicy,
             urlPolicy: URLPolicy(insecureRegistries: Set(registries.filter { $0.value.insecure }.keys)),
-            requestTimeout: requestTimeout, logger: logger)
+            requestTimeout: requestTimeout, userAgent: userAgent, logger: logger)
         self.authenticator = Authenticator(transport: transport, credentials: credentials, logger: logger)
     }
 

@@ -13,15 +13,17 @@ final class Transport: Sendable {
     let urlPolicy: URLPolicy
     /// How long one request may take in all, its body included, unless its caller allows more.
     let requestTimeout: Duration
+    private let userAgent: String
     private let logger: Logger
     private let requests = Atomic<Int>(0)
     private let limits = Mutex<[String: RateLimit]>([:])
 
     init(
         http: HTTPClient, retryPolicy: RetryPolicy, urlPolicy: URLPolicy = URLPolicy(insecureRegistries: []),
-        requestTimeout: Duration = RegistryClient.defaultRequestTimeout, logger: Logger
+        requestTimeout: Duration = RegistryClient.defaultRequestTimeout, userAgent: String = "swift-images", logger: Logger
     ) {
         self.http = http
+        self.userAgent = userAgent
         self.retryPolicy = retryPolicy
         self.urlPolicy = urlPolicy
         self.requestTimeout = requestTimeout
@@ -51,6 +53,8 @@ final class Transport: Sendable {
         async throws -> HTTPClientResponse
     {
         try urlPolicy.check(request.url, for: registry)
+        var request = request
+        request.headers.replaceOrAdd(name: "User-Agent", value: userAgent)
         let retryable = request.method == .GET || request.method == .HEAD
         var retry = 0
         while true {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImagesKit
 import OCIModel
 
 @main
@@ -20,7 +21,7 @@ struct Images: AsyncParsableCommand {
 
     /// This release, and the commit it was built from when built from a git checkout:
     /// `0.1.0 (658d404abcde)`.
-    static let version = "0.1.0" + (BuildInfo.commit.map { " (\($0))" } ?? "")
+    static let version = Release.version + (BuildInfo.commit.map { " (\($0))" } ?? "")
 
     /// Runs the command; failures print `error: …` on stderr and exit non-zero, usage errors
     /// come out as ArgumentParser prints them.

@@ -17,6 +17,8 @@ import Testing
         #expect(cold.status == 0, "\(cold.stderr)")
         let afterCold = try proxy.requests()
         #expect(afterCold > 0)
+        let version = try run(try imagesBinary(), ["--version"]).stdout.split(separator: " ").first.map(String.init)
+        #expect(try proxy.stats()["agents"] as? [String] == ["swift-images/\(version ?? "?")"], "every request names the tool")
 
         let warm = try images(["pull", "--locked"], in: project)
         #expect(warm.status == 0)

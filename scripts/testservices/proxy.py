@@ -14,8 +14,8 @@
 
     proxy.py count UPSTREAM
         Listens on a free port, prints it, and forwards everything to UPSTREAM, counting every
-        request it receives; GET /_stats answers {"requests": N} (not counted). A test starts
-        its own, so that no other test's requests mix in.
+        request it receives; GET /_stats answers {"requests": N, "agents": [each distinct
+        User-Agent]} (not counted). A test starts its own, so that no other test's requests mix in.
 
     proxy.py fault UPSTREAM ACTION TIMES [PATH_PART]
         Listens on a free port, prints it, and forwards everything to UPSTREAM, except that the
@@ -180,7 +180,7 @@ def throttle(port, upstream, rate):
 
 def count(upstream):
     lock = threading.Lock()
-    stats = {"requests": 0}
+    stats = {"requests": 0, "agents": []}
 
     class Counter(Relay):
         forwarded_headers = ("Accept", "Authorization", "Range")
@@ -191,6 +191,9 @@ def count(upstream):
                     return self.reply(200, body=json.dumps(stats).encode())
             with lock:
                 stats["requests"] += 1
+                agent = self.headers.get("User-Agent", "")
+                if agent not in stats["agents"]:
+                    stats["agents"].append(agent)
             self.relay(head)
 
     Counter.upstream = upstream
