@@ -14,7 +14,7 @@ struct Images: AsyncParsableCommand {
             """,
         version: Images.version,
         subcommands: [
-            LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, ReportCommand.self,
+            InitCommand.self, LockCommand.self, PullCommand.self, LoadCommand.self, ListCommand.self, InspectCommand.self, ReportCommand.self,
             PushCommand.self, PruneCommand.self, RemoveCommand.self, VerifyCommand.self, CacheKeyCommand.self,
         ]
     )
