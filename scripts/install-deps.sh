@@ -6,7 +6,8 @@
 # (auth fixtures), dockerd (Debian's docker.io), Podman 4.3 (with crun and conmon) and a static
 # busybox (an image that runs), Go
 # (golang-go: the tests build a tar reader on Go's archive/tar as an oracle), strace (a test
-# counts the files a pull writes) and Python's cryptography (the test token service). Does nothing when all
+# counts the files a pull writes), Python's cryptography (the test token service) and PyYAML (the
+# CI runner stand-in reads action.yml and docs/ci.md). Does nothing when all
 # of it is already there.
 set -euo pipefail
 missing=()
@@ -32,4 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if ! python3 -c 'import cryptography' 2>/dev/null; then
   python3 -m pip install --quiet cryptography || apt-get install -y -q python3-cryptography
+fi
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  python3 -m pip install --quiet pyyaml || apt-get install -y -q python3-yaml
 fi
