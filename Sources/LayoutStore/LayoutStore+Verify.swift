@@ -41,9 +41,16 @@ public struct VerifyReport: Sendable, Equatable, Codable {
     public var problems: [CacheProblem]
     /// Partial downloads of dead processes removed by `--repair`.
     public var abandonedIngestsRemoved: Int
+    /// The images in `index.json` (`REF (PLATFORM)`) that lack a sound blob, after any repair:
+    /// the next pull fetches what they lack.
+    public var incompleteImages: [String]
 
     /// Nothing corrupt, missing or stray was found.
     public var isSound: Bool { problems.isEmpty }
+
+    /// Nothing wrong remains: nothing was found, or `--repair` removed every problem and no
+    /// image lacks a blob.
+    public var isSoundNow: Bool { problems.allSatisfy(\.removed) && incompleteImages.isEmpty }
 }
 
 extension LayoutStore {
@@ -62,7 +69,8 @@ extension LayoutStore {
 
     private func check(repair: Bool) async throws -> VerifyReport {
         let directory = root + "/blobs/sha256"
-        var report = VerifyReport(blobs: 0, bytes: 0, layersDecompressed: 0, problems: [], abandonedIngestsRemoved: 0)
+        var report = VerifyReport(
+            blobs: 0, bytes: 0, layersDecompressed: 0, problems: [], abandonedIngestsRemoved: 0, incompleteImages: [])
         func found(_ kind: CacheProblem.Kind, _ blob: String, _ detail: String, path: String?) {
             let removed = repair && path.map { unlink($0) == 0 } == true
             report.problems.append(CacheProblem(kind: kind, blob: blob, detail: detail, removed: removed))
@@ -114,10 +122,11 @@ extension LayoutStore {
             {
                 needed += manifest.blobs.map(\.digest)
             }
-            for digest in needed where sound[digest] == nil && !report.problems.contains(where: { $0.blob == digest.description })
-            {
+            let lacking = needed.filter { sound[$0] == nil }
+            for digest in lacking where !report.problems.contains(where: { $0.blob == digest.description }) {
                 found(.missing, digest.description, "needed by \(image)", path: nil)
             }
+            if !lacking.isEmpty { report.incompleteImages.append(image) }
         }
         if repair { report.abandonedIngestsRemoved = try await removeAbandonedIngests() }
         return report

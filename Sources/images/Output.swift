@@ -52,6 +52,11 @@ enum Output {
         }
     }
 
+    /// A count and its noun: `1 problem`, `3 problems`.
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     /// Sizes in SI units, as Docker shows them (1 MB = 1,000,000 bytes).
     static func size(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]

@@ -8,9 +8,10 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract: "Check every byte of the cache; with --repair, remove what is bad.",
         discussion: """
             Re-hashes every blob, decompresses the layers whose diff_id is recorded (measured by \
-            'images report') and checks that every cached image has all its blobs. Exits 0 when \
-            the cache is sound, 1 when anything was corrupt, missing or stray (also when \
-            --repair removed it: the next 'images pull' fetches it again).
+            'images report') and checks that every cached image has all its blobs. Prints each \
+            problem and a summary on stdout. Exits 0 when the cache is sound, or when --repair \
+            removed every problem and no image lacks a blob; 1 otherwise (then 'images pull' \
+            fetches what the images lack).
             """
     )
 
@@ -24,20 +25,28 @@ struct VerifyCommand: AsyncParsableCommand {
         if global.json {
             try Output.printJSON(report)
         } else {
-            for problem in report.problems { Output.printError(problem.description) }
+            for problem in report.problems { print(problem.description) }
             if !global.quiet {
                 var summary =
                     "checked \(report.blobs) blobs (\(Output.size(report.bytes))), \(report.layersDecompressed) layers decompressed: "
-                summary += report.isSound ? "sound" : "\(report.problems.count) problems"
+                let removed = report.problems.filter(\.removed).count
+                if report.isSound {
+                    summary += "sound"
+                } else {
+                    summary += Output.counted(report.problems.count, "problem")
+                    if removed > 0 { summary += removed == report.problems.count ? ", all removed" : ", \(removed) removed" }
+                }
                 if report.abandonedIngestsRemoved > 0 {
-                    summary += "; removed \(report.abandonedIngestsRemoved) partial downloads"
+                    summary += "; removed \(Output.counted(report.abandonedIngestsRemoved, "partial download"))"
                 }
-                Output.printError(summary)
-                if report.problems.contains(where: { $0.removed || $0.kind == .missing }) {
-                    Output.printError("run 'images pull' to fetch what is missing")
-                }
+                print(summary)
+            }
+            if !report.incompleteImages.isEmpty {
+                Output.printError(
+                    "run 'images pull' to fetch the blobs these images lack: "
+                        + report.incompleteImages.joined(separator: ", "))
             }
         }
-        if !report.isSound { throw ExitCode.failure }
+        if !report.isSoundNow { throw ExitCode.failure }
     }
 }

@@ -22,7 +22,7 @@ import Testing
     func expectSound(_ project: Project, holding imageCount: Int) throws {
         let verify = try images(["verify"], in: project)
         #expect(verify.status == 0, "\(verify.stderr)")
-        #expect(verify.stderr.contains("sound"))
+        #expect(verify.stdout.contains("sound"))
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: project.cache + "/index.json")))
         #expect(((index as? [String: Any])?["manifests"] as? [Any])?.count == imageCount)
         #expect(try project.strayFiles().isEmpty)
@@ -159,11 +159,14 @@ import Testing
         #expect(kinds[.missing]?.contains { $0.blob == "sha256:" + gone && $0.detail.contains("needed by ") } == true)
         #expect(kinds[.stray]?.map(\.blob) == ["notes.txt"])
         #expect(report.problems.allSatisfy { !$0.removed })
+        #expect(!report.incompleteImages.isEmpty)
 
+        // The images still lack two blobs after the repair: exit 1, and a word on what to run.
         let repair = try images(["verify", "--repair"], in: project)
         #expect(repair.status == 1)
-        #expect(repair.stderr.contains("(removed)"))
-        #expect(repair.stderr.contains("run 'images pull'"))
+        #expect(repair.stdout.contains("corrupt sha256:\(damaged)") && repair.stdout.contains("(removed)"))
+        #expect(repair.stdout.contains("3 problems, 2 removed"), "\(repair.stdout)")
+        #expect(repair.stderr.contains("run 'images pull' to fetch the blobs these images lack: "), "\(repair.stderr)")
         #expect(!FileManager.default.fileExists(atPath: blobs + damaged))
         #expect(!FileManager.default.fileExists(atPath: blobs + "notes.txt"))
 
@@ -171,6 +174,16 @@ import Testing
         #expect(pull.status == 0, "\(pull.stderr)")
         let after = try images(["verify"], in: project)
         #expect(after.status == 0, "\(after.stderr)")
+
+        // A repair that leaves nothing wrong succeeds, and sends nobody to pull.
+        FileManager.default.createFile(atPath: blobs + "notes.txt", contents: Data("hello".utf8))
+        let strayOnly = try images(["verify", "--repair"], in: project)
+        #expect(strayOnly.status == 0, "\(strayOnly.stdout)\(strayOnly.stderr)")
+        #expect(strayOnly.stdout.contains("1 problem, all removed"), "\(strayOnly.stdout)")
+        #expect(!strayOnly.stderr.contains("images pull"))
+        let json = try images(["verify", "--json"], in: project)
+        let final = try JSONDecoder().decode(VerifyReport.self, from: Data(json.stdout.utf8))
+        #expect(final.isSound && final.incompleteImages.isEmpty)
     }
 
     /// `kill -9` at random moments of pulls, then one pull that completes and a sound cache.
