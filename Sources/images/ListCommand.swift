@@ -4,7 +4,8 @@ import ImagesKit
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
-        abstract: "List the images in the cache, or with --engine in the engine (Docker or Podman)."
+        abstract: "List the images in the cache, or with --engine in the engine (Docker or Podman).",
+        aliases: ["list"]
     )
 
     @OptionGroup var global: GlobalOptions

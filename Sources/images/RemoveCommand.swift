@@ -12,7 +12,8 @@ struct RemoveCommand: AsyncParsableCommand {
             --engine, also untags or deletes the image in the daemon, unless a container \
             (running or stopped) uses it: then it says which, and goes on with the other \
             arguments. Never forces.
-            """
+            """,
+        aliases: ["remove"]
     )
 
     @OptionGroup var global: GlobalOptions

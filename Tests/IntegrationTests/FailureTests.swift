@@ -98,4 +98,20 @@ import Testing
         #expect(strayArguments.status == 64)
         #expect(strayArguments.stderr.contains("only with --update"))
     }
+
+    /// Mistyped words get the tool's `error:` and the word probably meant; Docker's names work.
+    @Test func usageErrorsSayWhatWasProbablyMeant() throws {
+        let project = try Project(images: [])
+        let subcommand = try images(["pul"], in: project)
+        #expect(subcommand.status == 64)
+        #expect(subcommand.stderr.hasPrefix("error: Unexpected argument 'pul'. Did you mean 'pull'?\n"), "\(subcommand.stderr)")
+        let option = try images(["pull", "--lockd"], in: project)
+        #expect(option.status == 64)
+        #expect(option.stderr.hasPrefix("error: Unknown option '--lockd'. Did you mean '--locked'?"), "\(option.stderr)")
+        let nothingNear = try images(["frobnicate"], in: project)
+        #expect(nothingNear.status == 64)
+        #expect(nothingNear.stderr.hasPrefix("error: Unexpected argument 'frobnicate'\n"), "\(nothingNear.stderr)")
+        #expect(try images(["list"], in: project).status == 0)
+        #expect(try images(["remove", "--help"], in: project).stdout.contains("Remove images from the cache"))
+    }
 }
