@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import OCIModel
 import Synchronization
 
@@ -253,6 +254,9 @@ extension Duration {
 
 /// A short, readable reason for a transport error.
 func describe(_ error: any Error) -> String {
+    if let unknown = unresolvedHost(error) {
+        return "cannot resolve the host name \(unknown.host) (\(unknown.errorDescription))"
+    }
     if let error = error as? HTTPClientError {
         if error == .readTimeout { return "nothing came within the read timeout" }
         if error == .deadlineExceeded { return "the answer did not come within the request timeout" }
@@ -263,4 +267,11 @@ func describe(_ error: any Error) -> String {
     if text.contains("connectTimeout") { return "connection timed out" }
     if text.contains("Connection reset by peer") { return "connection reset by peer" }
     return text
+}
+
+/// The name lookup that failed, when `error` is a connection that failed only because its host
+/// name did not resolve.
+func unresolvedHost(_ error: any Error) -> SocketAddressError.UnknownHost? {
+    guard let error = error as? NIOConnectionError, error.connectionErrors.isEmpty else { return nil }
+    return (error.dnsAError ?? error.dnsAAAAError) as? SocketAddressError.UnknownHost
 }

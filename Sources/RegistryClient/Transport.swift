@@ -4,6 +4,12 @@ import Logging
 import NIOHTTP1
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The one way requests reach registries and their token services: each URL is checked by the
 /// ``URLPolicy`` before anything is sent, each request is counted and bounded by a deadline,
 /// the registry's rate limit noted, and failures retried as the ``RetryPolicy`` says.
@@ -92,7 +98,9 @@ final class Transport: Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                guard retryable, retry + 1 < retryPolicy.attempts else {
+                // A name that does not exist stays so; a resolver that is down (EAI_AGAIN) may recover.
+                let unresolvable = unresolvedHost(error).map { $0.errorCode != Int(EAI_AGAIN) } ?? false
+                guard retryable, !unresolvable, retry + 1 < retryPolicy.attempts else {
                     throw RegistryError.unreachable(registry: registry, url: request.url, reason: describe(error))
                 }
                 delay = retryPolicy.backoff(retry: retry + 1)

@@ -39,6 +39,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: project.lockPath))
     }
 
+    /// A name that does not exist (`.invalid`, RFC 2606) fails at once: no retry can fix it.
+    @Test func aHostNameThatDoesNotResolveIsNotRetried() throws {
+        let project = try Project(images: ["registry.swift-images.invalid/app:1"])
+        let result = try images(["lock"], in: project)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot resolve the host name registry.swift-images.invalid ("), "\(result.stderr)")
+        if !result.stderr.contains("Temporary failure") {  // a resolver that is down is retried
+            #expect(!result.stderr.contains("retry"), "\(result.stderr)")
+        }
+    }
+
     @Test func aBlobServedWithWrongContentIsDiscardedAndNamed() async throws {
         let repository = TestServices.uniqueRepository()
         try services.pushRandomImage("\(repository)/app:1", bytes: 50_000)
