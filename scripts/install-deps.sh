@@ -6,9 +6,9 @@
 # (auth fixtures), dockerd (Debian's docker.io), Podman 4.3 (with crun and conmon) and a static
 # busybox (an image that runs), Go
 # (golang-go: the tests build a tar reader on Go's archive/tar as an oracle), strace (a test
-# counts the files a pull writes), Python's cryptography (the test token service) and PyYAML (the
-# CI runner stand-in reads action.yml and docs/ci.md). Does nothing when all
-# of it is already there.
+# counts the files a pull writes), Python's cryptography (the test token service), PyYAML (the
+# CI runner stand-in reads action.yml and docs/ci.md) and pyte (a terminal emulator: the tests
+# check what a terminal shows). Does nothing when all of it is already there.
 set -euo pipefail
 missing=()
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
@@ -36,4 +36,7 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
 fi
 if ! python3 -c 'import yaml' 2>/dev/null; then
   python3 -m pip install --quiet pyyaml || apt-get install -y -q python3-yaml
+fi
+if ! python3 -c 'import pyte' 2>/dev/null; then
+  python3 -m pip install --quiet pyte || { apt-get update -q && apt-get install -y -q python3-pyte; }
 fi

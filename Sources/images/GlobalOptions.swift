@@ -24,7 +24,7 @@ struct GlobalOptions: ParsableArguments {
     var verbose = false
 
     func makeLogger() -> Logger {
-        var logger = Logger(label: "swift-images") { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
+        var logger = Logger(label: "swift-images") { _ in ToolLogHandler(detailed: verbose) }
         logger.logLevel = verbose ? .debug : .warning
         return logger
     }
@@ -47,31 +47,32 @@ func validateJobs(_ jobs: Int) throws {
     guard (1...maximumJobs).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(maximumJobs)") }
 }
 
-/// Writes log lines through another handler with every control character escaped: warnings
-/// quote registries' and daemons' words, which must not reach a terminal as escape sequences.
-struct EscapingLogHandler: LogHandler {
-    var base: StreamLogHandler
+/// Log lines on stderr, above the progress bar, every control character escaped (warnings quote
+/// registries' and daemons' words, which must not reach a terminal as escape sequences). Plain,
+/// warnings read like the tool's other lines (`warning: …`); with `-v` every event has its time,
+/// level and module.
+struct ToolLogHandler: LogHandler {
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+    /// Times, levels and modules (`-v`).
+    let detailed: Bool
 
-    init(_ base: StreamLogHandler) { self.base = base }
-
-    var logLevel: Logger.Level {
-        get { base.logLevel }
-        set { base.logLevel = newValue }
-    }
-
-    var metadata: Logger.Metadata {
-        get { base.metadata }
-        set { base.metadata = newValue }
-    }
+    init(detailed: Bool) { self.detailed = detailed }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { base[metadataKey: key] }
-        set { base[metadataKey: key] = newValue }
+        get { metadata[key] }
+        set { metadata[key] = newValue }
     }
 
     func log(event: LogEvent) {
-        var event = event
-        event.message = Logger.Message(stringLiteral: event.message.description.escapingControlCharacters())
-        base.log(event: event)
+        var line = event.message.description
+        let fields = metadata.merging(event.metadata ?? [:]) { $1 }
+        if !fields.isEmpty { line += " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        line = line.escapingControlCharacters()
+        if detailed {
+            Output.printError("\(Date().formatted(.iso8601)) \(event.level) [\(event.source)] \(line)")
+        } else {
+            Output.printError("\(event.level >= .error ? "error" : event.level == .warning ? "warning" : "\(event.level)"): \(line)")
+        }
     }
 }

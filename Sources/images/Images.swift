@@ -44,6 +44,7 @@ struct Images: AsyncParsableCommand {
         } catch {
             // Error texts quote registries, daemons and files: never raw control characters.
             let text = String(describing: error).escapingControlCharacters(keepingNewlines: true)
+            StatusLine.shared.clear()
             FileHandle.standardError.write(Data("error: \(text)\n".utf8))
             Foundation.exit(1)
         }

@@ -21,8 +21,19 @@ enum Output {
         useColor ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
     }
 
+    /// The width of the terminal on `descriptor`: `COLUMNS` when set (as shells and Python's
+    /// `shutil` read it), else the terminal's own size; nil when it is not a terminal.
+    static func terminalColumns(_ descriptor: Int32) -> Int? {
+        guard isatty(descriptor) == 1 else { return nil }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
+    /// Writes a line on stderr, above the progress bar when one shows.
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StatusLine.shared.write(above: text)
     }
 
     /// Writes `value` as pretty, key-sorted JSON on stdout.
@@ -70,16 +81,53 @@ enum Output {
     }
 }
 
-/// Progress of a transfer on stderr: a live bar (bytes, rate, images done) on a terminal, and
-/// one line per finished image everywhere.
+/// The live line at the bottom of a terminal: the progress bar. Every other line written to
+/// stderr goes above it (the bar is cleared, the line written, the bar drawn again), so that log
+/// warnings, image lines and errors never land in the middle of it.
+final class StatusLine: Sendable {
+    static let shared = StatusLine()
+    private let shown = Mutex<String?>(nil)
+
+    private static let clearLine = "\r\u{1B}[K"
+
+    /// Shows `text` as the live line, in place of the one before.
+    func show(_ text: String) {
+        shown.withLock { shown in
+            FileHandle.standardError.write(Data((Self.clearLine + text).utf8))
+            shown = text
+        }
+    }
+
+    /// Clears the live line, if one shows.
+    func clear() {
+        shown.withLock { shown in
+            if shown != nil { FileHandle.standardError.write(Data(Self.clearLine.utf8)) }
+            shown = nil
+        }
+    }
+
+    /// Writes `line` and a newline on stderr, above the live line.
+    func write(above line: String) {
+        shown.withLock { shown in
+            guard let live = shown else { return FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            FileHandle.standardError.write(Data((Self.clearLine + line + "\n" + live).utf8))
+        }
+    }
+}
+
+/// Progress of a transfer on stderr: one line per finished image everywhere, and on a terminal a
+/// live bar under them while bytes move (bytes, images done, rate, the image being worked on),
+/// never as wide as the terminal, so that clearing it clears all of it.
 final class TransferProgress: Sendable {
     private struct State {
         var images = 0
         var finished = 0
         var totalBytes: Int64 = 0
         var movedBytes: Int64 = 0
+        /// Images that wait for bytes, in the order they were declared.
+        var working: [String] = []
         var lastDraw = ContinuousClock.now - .seconds(1)
-        var drawn = false
+        var wantsBar: Bool { totalBytes > 0 && !working.isEmpty }
     }
 
     private let state = Mutex(State())
@@ -92,11 +140,12 @@ final class TransferProgress: Sendable {
         self.live = Output.stderrIsTerminal
     }
 
-    /// How many images and bytes the transfer is about.
-    func planned(images: Int, bytes: Int64) {
+    /// How many images and bytes the transfer is about, and the images that wait for bytes.
+    func planned(images: Int, bytes: Int64, working: [String]) {
         state.withLock { state in
             state.images = images
             state.totalBytes = bytes
+            state.working = working
         }
     }
 
@@ -105,44 +154,54 @@ final class TransferProgress: Sendable {
         guard !quiet else { return }
         state.withLock { state in
             state.movedBytes += bytes
-            if live, ContinuousClock.now - state.lastDraw > .milliseconds(100) {
-                state.lastDraw = .now
-                draw(state)
-                state.drawn = true
-            }
+            if live, state.wantsBar, ContinuousClock.now - state.lastDraw > .milliseconds(100) { draw(&state) }
         }
     }
 
     /// A line above the bar.
     func note(_ line: String) {
         guard !quiet else { return }
-        state.withLock { state in
-            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            Output.printError(line)
-            if live, state.drawn, state.finished < state.images { draw(state) }
-        }
+        Output.printError(line)
     }
 
-    /// One image is done; `line` says how it went.
-    func finished(_ line: String) {
+    /// The image `name` is done; `line` says how it went.
+    func finished(_ name: String, _ line: String) {
         guard !quiet else { return }
         state.withLock { state in
             state.finished += 1
-            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if let position = state.working.firstIndex(of: name) { state.working.remove(at: position) }
+            if !state.wantsBar { StatusLine.shared.clear() }
             Output.printError(line)
-            if live, state.finished < state.images { draw(state) }
+            if live, state.wantsBar { draw(&state) }
         }
     }
 
-    private func draw(_ state: State) {
+    /// Clears the bar, if it shows: the transfer is over, or failed.
+    func end() {
+        StatusLine.shared.clear()
+    }
+
+    private func draw(_ state: inout State) {
+        state.lastDraw = .now
         let elapsed = max((ContinuousClock.now - start) / .seconds(1), 0.001)
-        let fraction = state.totalBytes > 0 ? Double(state.movedBytes) / Double(state.totalBytes) : 1
-        let width = 24
+        let fraction = Double(state.movedBytes) / Double(state.totalBytes)
+        let width = 12
         let filled = min(max(Int(fraction * Double(width)), 0), width)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let text =
-            "\r\u{1B}[K\(bar) \(Output.size(state.movedBytes)) / \(Output.size(state.totalBytes))  \(Output.size(Int64(Double(state.movedBytes) / elapsed)))/s  \(state.finished)/\(state.images) images"
-        FileHandle.standardError.write(Data(text.utf8))
+        var text = "\(bar) \(Output.size(state.movedBytes)) / \(Output.size(state.totalBytes))"
+        text += "  \(state.finished)/\(state.images) images"
+        let rate = "  \(Output.size(Int64(Double(state.movedBytes) / elapsed)))/s"
+        // A line as wide as the terminal would wrap, and clearing it would clear only its end.
+        // The image's name gets the room left, losing its start (the registry) first; on a
+        // narrow terminal the rate goes first.
+        let columns = Output.terminalColumns(STDERR_FILENO) ?? 80
+        var name = state.working[0].escapingControlCharacters()
+        if state.working.count > 1 { name += " +\(state.working.count - 1)" }
+        if columns - 1 - text.count - 2 >= min(name.count, 20) + rate.count { text += rate }
+        let room = columns - 1 - text.count - 2
+        if name.count > room { name = "…" + name.suffix(room - 1) }
+        if room >= 12 { text += "  " + name }
+        StatusLine.shared.show(String(text.prefix(columns - 1)))
     }
 }
 
@@ -156,12 +215,12 @@ struct PullProgress: Sendable {
         switch event {
         case let .locked(changes):
             for change in changes { transfer.note(describe(change)) }
-        case let .planned(images, _, bytes):
-            transfer.planned(images: images, bytes: bytes)
+        case let .planned(images, _, bytes, downloading):
+            transfer.planned(images: images, bytes: bytes, working: downloading)
         case let .received(bytes):
             transfer.moved(bytes)
         case let .finished(image):
-            transfer.finished(line(for: image))
+            transfer.finished(image.reference, line(for: image))
         }
     }
 

@@ -36,6 +36,7 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = PullProgress(quiet: global.quiet || global.json)
+        defer { progress.transfer.end() }
         let (changes, images, loaded, rateLimits) = try await global.withWorkspace(requireManifest: true, jobs: jobs) {
             workspace in
             let (changes, images) = try await workspace.pull(
@@ -59,9 +60,13 @@ struct PullCommand: AsyncParsableCommand {
             }
         }
         guard !global.quiet else { return }
+        // Images as declared; an image of several platforms counts once.
+        let declared = Set(images.map(\.reference)).count
+        let pulled = Set(images.filter { $0.status == .pulled }.map(\.reference)).count
+        let platforms = declared == images.count ? "" : " (\(images.count) with their platforms)"
         let fetched = images.reduce(0) { $0 + $1.fetchedBytes }
-        let pulled = images.filter { $0.status == .pulled }.count
-        Output.printError("\(images.count) images ready, \(pulled) pulled, \(Output.size(fetched)) fetched")
+        Output.printError(
+            "\(Output.counted(declared, "image")) ready\(platforms), \(pulled) pulled, \(Output.size(fetched)) fetched")
         if let loaded { printLoaded(loaded) }
     }
 }

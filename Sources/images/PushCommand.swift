@@ -36,12 +36,13 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = TransferProgress(quiet: global.quiet || global.json)
+        defer { progress.end() }
         let images = try await global.withWorkspace(requireManifest: true, jobs: jobs) { workspace in
             try await workspace.push(to: destination, filters: references, jobs: jobs) { event in
                 switch event {
-                case let .planned(images, _, bytes): progress.planned(images: images, bytes: bytes)
+                case let .planned(images, _, bytes, pushing): progress.planned(images: images, bytes: bytes, working: pushing)
                 case let .sent(bytes): progress.moved(bytes)
-                case let .finished(image): progress.finished(Self.line(for: image))
+                case let .finished(image): progress.finished(image.reference, Self.line(for: image))
                 }
             }
         }

@@ -167,6 +167,6 @@ extension CacheTests {
         try project.write(images: [multi])
         let offline = try images(["pull", "--locked", "--offline"], in: project)
         #expect(offline.status == 0, "\(offline.stderr)")
-        #expect(offline.stderr.contains("2 images ready, 0 pulled"))
+        #expect(offline.stderr.contains("1 image ready (2 with their platforms), 0 pulled"), "\(offline.stderr)")
     }
 }

@@ -131,7 +131,7 @@ extension CommandLineTests {
         let project = try Project(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])
         let one = try images(["pull", "\(services.registry)/test/base:1"], in: project)
         #expect(one.status == 0, "\(one.stderr)")
-        #expect(one.stderr.contains("1 images ready"))
+        #expect(one.stderr.contains("1 image ready, 1 pulled"), "\(one.stderr)")
         let list = try images(["ls", "--json"], in: project)
         let entries = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
         #expect(entries.map { $0["reference"] as? String } == ["\(services.registry)/test/base:1"])

@@ -337,6 +337,27 @@ func images(_ arguments: [String], in project: Project, environment: [String: St
     return try run(try imagesBinary(), arguments, environment: base, directory: project.directory, check: false)
 }
 
+/// What a person saw on the terminal while a command ran (see scripts/testservices/pty_screen.py).
+struct TerminalSession: Decodable {
+    var status: Int32
+    /// Every distinct screen, in order; each line without its trailing spaces.
+    var screens: [[String]]
+    var final: [String]
+}
+
+/// Runs the CLI like ``images(_:in:environment:)``, but on a pseudo-terminal `columns` wide,
+/// through a terminal emulator (pyte).
+func imagesOnTerminal(
+    _ arguments: [String], in project: Project, columns: Int, scripts: String, environment: [String: String] = [:]
+) throws -> TerminalSession {
+    var base = ["HOME": project.directory, "DOCKER_CONFIG": project.directory + "/docker", "SWIFT_IMAGES_CACHE": project.cache]
+    base.merge(environment) { $1 }
+    let output = try run(
+        "python3", [scripts + "/testservices/pty_screen.py", String(columns), "100", try imagesBinary()] + arguments,
+        environment: base, directory: project.directory)
+    return try JSONDecoder().decode(TerminalSession.self, from: Data(output.stdout.utf8))
+}
+
 /// A proxy of the test's own from `scripts/testservices/proxy.py` (`count` or `fault`), in front
 /// of a real registry: its address, what it counted, and stopped when the test lets go of it.
 /// A registry of a test's own (distribution, by scripts/registry.sh), stopped when dropped or

@@ -7,8 +7,9 @@ import RegistryClient
 public enum PullEvent: Sendable {
     /// The lock was brought up to date before pulling (only images that changed).
     case locked([LockChange])
-    /// What will be downloaded: blobs and bytes not yet in the cache.
-    case planned(images: Int, blobs: Int, bytes: Int64)
+    /// What will be downloaded: blobs and bytes not yet in the cache, and the images that wait
+    /// for them (as ``PulledImage/reference`` names them; once per platform).
+    case planned(images: Int, blobs: Int, bytes: Int64, downloading: [String])
     /// More bytes of some blob arrived.
     case received(bytes: Int64)
     /// One image (one platform) is complete in the cache, or failed.
@@ -103,7 +104,10 @@ public struct PullWorkflow: Sendable {
             }
         }
         guard missingOffline.isEmpty else { throw ImagesError.notCached(missingOffline) }
-        progress(.planned(images: targets.count, blobs: plan.queue.count, bytes: plan.queue.reduce(0) { $0 + $1.size }))
+        progress(
+            .planned(
+                images: targets.count, blobs: plan.queue.count, bytes: plan.queue.reduce(0) { $0 + $1.size },
+                downloading: plan.missingByImage().map { position, _ in targets[position].image.reference.description }))
 
         // 3. Each image is done as soon as its last blob is in; index.json is written once, for
         // all of them, at the end (also when the run fails: what is complete stays recorded).

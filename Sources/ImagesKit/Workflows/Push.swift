@@ -6,8 +6,9 @@ import RegistryClient
 
 /// Progress of a push, as small events the CLI aggregates.
 public enum PushEvent: Sendable {
-    /// What the push is about: images, blobs, and their bytes once per repository that needs them.
-    case planned(images: Int, blobs: Int, bytes: Int64)
+    /// What the push is about: images, blobs, and their bytes once per repository that needs
+    /// them; the images that need sending (as ``PushedImage/reference`` names them).
+    case planned(images: Int, blobs: Int, bytes: Int64, pushing: [String])
     /// More bytes done: sent, or of blobs found present or mounted.
     case sent(bytes: Int64)
     /// One image is in the destination, manifests and tag included.
@@ -118,7 +119,8 @@ public struct PushWorkflow: Sendable {
             progress(
                 .planned(
                     images: plans.count, blobs: jobs.count,
-                    bytes: jobs.reduce(0) { $0 + $1.descriptor.size * Int64($1.repositories.count) }))
+                    bytes: jobs.reduce(0) { $0 + $1.descriptor.size * Int64($1.repositories.count) },
+                    pushing: toPush.map { plans[$0].image.written }))
             for result in results.compactMap({ $0 }) { progress(.finished(result)) }
             let outcomes = try await push(jobs)
             let progress = self.progress
