@@ -39,12 +39,13 @@ struct LockCommand: AsyncParsableCommand {
         if global.json { return try Output.printJSON(changes) }
         guard !global.quiet else { return }
         for change in changes where change.kind != .unchanged {
-            Output.printError(describe(change))
+            print(describe(change))
         }
         let moved = changes.filter { $0.kind != .unchanged }.count
-        Output.printError(
+        print(
             moved == 0
-                ? "lock is up to date (\(changes.count) images)" : "lock updated: \(moved) of \(changes.count) images changed")
+                ? "lock is up to date (\(Output.counted(changes.count, "image")))"
+                : "lock updated: \(moved) of \(Output.counted(changes.count, "image")) changed")
     }
 }
 

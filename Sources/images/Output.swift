@@ -6,9 +6,11 @@ import Synchronization
 /// Where and how output goes: tables and live progress for people on a terminal, one line
 /// per event in CI logs, JSON for machines.
 enum Output {
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
-    /// Color on a terminal, unless `NO_COLOR` is set to anything (https://no-color.org).
-    static var useColor: Bool { stderrIsTerminal && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty }
+    static var stderrIsTerminal: Bool { isTerminal(STDERR_FILENO) }
+
+    static func isTerminal(_ descriptor: Int32) -> Bool {
+        isatty(descriptor) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
 
     enum Color: String {
         case green = "32"
@@ -16,9 +18,11 @@ enum Output {
         case dim = "2"
     }
 
-    /// `text` in `color` when color is on.
-    static func paint(_ text: String, _ color: Color) -> String {
-        useColor ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    /// `text` in `color` when it goes to a terminal (stderr unless said), unless `NO_COLOR` is
+    /// set to anything (https://no-color.org).
+    static func paint(_ text: String, _ color: Color, on descriptor: Int32 = STDERR_FILENO) -> String {
+        let useColor = isTerminal(descriptor) && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        return useColor ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
     }
 
     /// The width of the terminal on `descriptor`: `COLUMNS` when set (as shells and Python's

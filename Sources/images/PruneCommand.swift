@@ -65,18 +65,19 @@ struct PruneCommand: AsyncParsableCommand {
         if !global.quiet { printReport(report, from: place) }
     }
 
+    /// What was (or would be) removed and what was kept, on stdout: the command's result.
     private func printReport(_ report: PruneReport, from place: String) {
         for image in report.removed {
             let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ").escapingControlCharacters()
-            Output.printError(
-                "\(Output.paint(report.dryRun ? "would remove" : "removed", .red)) \(what) (\(Output.size(image.size)))")
+            let verb = Output.paint(report.dryRun ? "would remove" : "removed", .red, on: STDOUT_FILENO)
+            print("\(verb) \(what) (\(Output.size(image.size)))")
         }
         for image in report.kept {
             let what = [image.name, image.platform].compactMap { $0 }.joined(separator: " ")
             let why = image.kept?.description ?? ""
-            Output.printError("\(Output.paint("kept", .dim)) \((what + ": " + why).escapingControlCharacters())")
+            print("\(Output.paint("kept", .dim, on: STDOUT_FILENO)) \((what + ": " + why).escapingControlCharacters())")
         }
-        Output.printError(
+        print(
             "\(report.removed.count) \(report.dryRun ? "to remove" : "removed") from \(place), \(report.kept.count) kept, "
                 + "\(Output.size(report.reclaimedBytes)) \(report.dryRun ? "to reclaim" : "reclaimed")")
     }

@@ -43,12 +43,12 @@ struct RemoveCommand: AsyncParsableCommand {
         } else if !global.quiet {
             for image in removed where image.error == nil {
                 // Names come from the cache and the daemon: shown escaped.
-                for entry in image.cacheEntries { Output.printError("removed \(entry.escapingControlCharacters()) from the cache") }
+                for entry in image.cacheEntries { print("removed \(entry.escapingControlCharacters()) from the cache") }
                 for line in image.engine ?? [] {
-                    Output.printError("\(line.escapingControlCharacters()) (\(engineName ?? "engine"))")
+                    print("\(line.escapingControlCharacters()) (\(engineName ?? "engine"))")
                 }
             }
-            Output.printError("freed \(freed.blobs) blobs, \(Output.size(freed.bytes))")
+            print("freed \(freed.blobs) blobs, \(Output.size(freed.bytes))")
         }
         let failed = removed.filter { $0.error != nil }
         for image in failed { Output.printError("error: \(image.error!.escapingControlCharacters())") }

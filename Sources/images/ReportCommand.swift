@@ -41,7 +41,8 @@ struct ReportCommand: AsyncParsableCommand {
             let report = try await workspace.report(filters: references, remote: remote)
             return (report, check ? workspace.manifest.map(report.check) ?? [] : [])
         }
-        switch format ?? (global.json ? .json : .table) {
+        let format = format ?? (global.json ? .json : .table)
+        switch format {
         case .json:
             struct Document: Encodable {
                 var report: SizeReport
@@ -55,8 +56,16 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if summary { try appendSummary(ReportRendering.markdown(report, checks: check ? checks : nil)) }
         guard check else { return }
-        if checks.isEmpty { Output.printError("no budgets in \(global.manifest)") }
-        for check in checks { Output.printError(ReportRendering.line(for: check)) }
+        if checks.isEmpty { Output.printError("warning: --check: no budgets in \(global.manifest)") }
+        // Under the table, as its last lines; JSON and Markdown hold the checks themselves, and
+        // stdout must stay one document: there the lines go to the log.
+        for check in checks {
+            if format == .table {
+                print(ReportRendering.line(for: check, on: STDOUT_FILENO))
+            } else {
+                Output.printError(ReportRendering.line(for: check, on: STDERR_FILENO))
+            }
+        }
         let exceeded = checks.filter(\.exceeded)
         if !exceeded.isEmpty {
             Output.printError("error: \(exceeded.count) of \(checks.count) budgets exceeded")

@@ -90,18 +90,19 @@ enum ReportRendering {
         return text
     }
 
-    /// `ok  postgres:16 linux/amd64 compressed 151 MB of 400 MB (249 MB left)`, or `over` and by how much.
-    static func line(for check: BudgetCheck) -> String {
+    /// `ok  postgres:16 linux/amd64 compressed 151 MB of 400 MB (249 MB left)`, or `over` and by
+    /// how much; colored when `descriptor` is a terminal.
+    static func line(for check: BudgetCheck, on descriptor: Int32) -> String {
         let limit = amount(check.limit, check)
         guard let actual = check.actual else {
-            return "\(Output.paint("unknown", .dim)) \(check.subject) \(check.budget): limit \(limit), size unknown"
+            return "\(Output.paint("unknown", .dim, on: descriptor)) \(check.subject) \(check.budget): limit \(limit), size unknown"
         }
         if check.exceeded {
             return
-                "\(Output.paint("over", .red)) \(check.subject) \(check.budget) \(amount(actual, check)) of \(limit) (\(headroom(check)))"
+                "\(Output.paint("over", .red, on: descriptor)) \(check.subject) \(check.budget) \(amount(actual, check)) of \(limit) (\(headroom(check)))"
         }
         return
-            "\(Output.paint("ok", .green)) \(check.subject) \(check.budget) \(amount(actual, check)) of \(limit) (\(headroom(check)))"
+            "\(Output.paint("ok", .green, on: descriptor)) \(check.subject) \(check.budget) \(amount(actual, check)) of \(limit) (\(headroom(check)))"
     }
 
     private static func headroom(_ check: BudgetCheck) -> String {

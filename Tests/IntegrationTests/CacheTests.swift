@@ -136,8 +136,8 @@ extension CacheTests {
 
         let result = try images(["rm", app], in: project)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("removed \(app) linux/amd64 from the cache"))
-        #expect(result.stderr.contains("freed 4 blobs"))  // app's manifest, config and two own layers
+        #expect(result.stdout.contains("removed \(app) linux/amd64 from the cache"))
+        #expect(result.stdout.contains("freed 4 blobs"))  // app's manifest, config and two own layers
         for digest in baseBlobs { _ = try store.readBlob(digest) }  // the shared layer stays
         for digest in appBlobs where !baseBlobs.contains(digest) { #expect(!store.hasBlob(digest)) }
         #expect(try store.index().manifests.count == 1)

@@ -63,12 +63,12 @@ import Testing
         let project = try Project(images: ["\(services.registry)/\(repository)/app:1"])
         #expect(try images(["lock"], in: project).status == 0)
         let unchanged = try images(["lock"], in: project)
-        #expect(unchanged.stderr == "lock is up to date (1 images)\n")
+        #expect(unchanged.stdout == "lock is up to date (1 image)\n" && unchanged.stderr.isEmpty, "\(unchanged)")
         try services.copy("test/app:1", to: "\(repository)/app:1")
         let moved = try images(["lock"], in: project)
         #expect(moved.status == 0)
-        #expect(moved.stderr.contains("moved \(services.registry)/\(repository)/app:1 sha256:"))
-        #expect(moved.stderr.contains(" → sha256:"))
+        #expect(moved.stdout.contains("moved \(services.registry)/\(repository)/app:1 sha256:"))
+        #expect(moved.stdout.contains(" → sha256:"))
     }
 
     /// `lock --check`, as a bot or a CI step runs it after editing images.json: no request, no write.

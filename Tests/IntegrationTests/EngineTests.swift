@@ -159,7 +159,7 @@ extension EngineTests {
         try services.docker(["rm", "-f", stopped, running])
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(removed.stderr.contains("untagged \(reference) (Docker 20.10"))
+        #expect(removed.stdout.contains("untagged \(reference) (Docker 20.10"), "\(removed)")
         #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
         #expect(!(try images(["ls"], in: project).stdout.contains(reference)))
     }
@@ -188,7 +188,7 @@ extension EngineTests {
             ["rm", "--engine", otherReference, free], in: inUseProject, environment: ["DOCKER_HOST": services.dockerHost])
         #expect(result.status == 1)
         #expect(result.stderr.contains("\(otherReference) is used by container \(container)"))
-        #expect(result.stderr.contains("untagged \(free) (Docker 20.10"))
+        #expect(result.stdout.contains("untagged \(free) (Docker 20.10"), "\(result)")
         #expect(try services.docker(["image", "inspect", free], check: false).status != 0)
         #expect(try services.docker(["image", "inspect", otherReference], check: false).status == 0)
     }
@@ -278,8 +278,8 @@ extension EngineTests {
         let short = String(id.dropFirst("sha256:".count).prefix(12))
         let result = try images(["rm", "--engine", short], in: project, environment: ["DOCKER_HOST": services.dockerHost])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("removed \(reference) linux/amd64 from the cache"))
-        #expect(result.stderr.contains("deleted \(id) (Docker 20.10"))
+        #expect(result.stdout.contains("removed \(reference) linux/amd64 from the cache"), "\(result)")
+        #expect(result.stdout.contains("deleted \(id) (Docker 20.10"), "\(result)")
         #expect(try services.docker(["image", "inspect", reference], check: false).status != 0)
     }
 }

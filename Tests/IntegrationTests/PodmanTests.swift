@@ -44,7 +44,7 @@ import Testing
 
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(removed.stderr.contains("(Podman 4."), "the lines name the engine that answered: \(removed.stderr)")
+        #expect(removed.stdout.contains("(Podman 4."), "the lines name the engine that answered: \(removed)")
     }
 
     @Test func aShortDockerHubNameMatchesWhatPodmanListsFullyQualified() throws {
@@ -70,6 +70,6 @@ import Testing
 
     @Test func removeAndPruneKeepWhatIsDeclaredOrUsed() throws {
         let prune = try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.podmanHost)
-        #expect(prune.stderr.contains("from the engine (Podman 4."), "\(prune.stderr)")
+        #expect(prune.stdout.contains("from the engine (Podman 4."), "\(prune)")
     }
 }

@@ -187,8 +187,8 @@ struct TestServices {
 
         let prune = try images(["prune", "--engine", "--dry-run", "--grace", "0"], in: project, environment: environment)
         #expect(prune.status == 0, "\(prune.stderr)")
-        #expect(prune.stderr.contains("kept \(reference): declared"), "\(prune.stderr)")
-        #expect(prune.stderr.contains("would remove \(undeclared)"), "\(prune.stderr)")
+        #expect(prune.stdout.contains("kept \(reference): declared"), "\(prune)")
+        #expect(prune.stdout.contains("would remove \(undeclared)"), "\(prune)")
 
         try docker(["rm", "-f", container], host: host)
         let removed = try images(["rm", "--engine", reference], in: project, environment: environment)
