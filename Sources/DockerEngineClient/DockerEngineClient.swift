@@ -145,7 +145,13 @@ public final class DockerEngineClient: Sendable {
         do {
             return try await http.execute(request, deadline: .distantFuture)
         } catch {
-            throw EngineError.unreachable(endpoint: endpoint.description, reason: "\(what): \(Self.explain(error))")
+            var reason = "\(what): \(Self.explain(error))"
+            if endpoint.isDefault {
+                reason += (reason.hasSuffix("?") ? " " : ". ") + "Nothing named another engine: for Podman, Colima, Docker Desktop or a remote daemon, "
+                reason += "set DOCKER_HOST (unix:///run/podman/podman.sock, tcp://HOST:2376 with DOCKER_TLS_VERIFY=1) "
+                reason += "or choose a Docker context (DOCKER_CONTEXT, 'docker context use NAME')"
+            }
+            throw EngineError.unreachable(endpoint: endpoint.description, reason: reason)
         }
     }
 

@@ -32,6 +32,10 @@ public struct EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static let defaultHost = "unix:///var/run/docker.sock"
+    static let defaultOrigin = "the default socket"
+
+    /// Whether nothing named the engine, and the default socket was tried.
+    public var isDefault: Bool { origin == Self.defaultOrigin }
 
     public init(host: String, tls: TLSFiles? = nil, origin: String) {
         self.host = host
@@ -74,7 +78,7 @@ public struct EngineEndpoint: Sendable, Equatable, CustomStringConvertible {
         } else if let current = try currentContext(configDirectory: configDirectory) {
             (name, origin) = (current, "currentContext in \(configDirectory)/config.json")
         } else {
-            return EngineEndpoint(host: defaultHost, origin: "the default socket")
+            return EngineEndpoint(host: defaultHost, origin: defaultOrigin)
         }
         guard name != "default" else { return EngineEndpoint(host: defaultHost, origin: "context default (\(origin))") }
         return try context(name, origin: origin, configDirectory: configDirectory)

@@ -67,7 +67,20 @@ import Testing
         await #expect {
             try await client.apiVersion()
         } throws: { error in
-            String(describing: error).hasPrefix("cannot reach the Docker daemon at unix:///nonexistent/docker.sock")
+            let text = String(describing: error)
+            return text.hasPrefix("cannot reach the Docker daemon at unix:///nonexistent/docker.sock")
+                && text.hasSuffix("no socket there; is the daemon running?")
+        }
+        // Found by default, nothing having named it: the message says how to name another one.
+        let byDefault = try DockerEngineClient(
+            endpoint: EngineEndpoint(host: "unix:///nonexistent/docker.sock", origin: EngineEndpoint.defaultOrigin), httpClient: http)
+        await #expect {
+            try await byDefault.apiVersion()
+        } throws: { error in
+            String(describing: error).hasSuffix(
+                "is the daemon running? Nothing named another engine: for Podman, Colima, Docker Desktop or a remote daemon, "
+                    + "set DOCKER_HOST (unix:///run/podman/podman.sock, tcp://HOST:2376 with DOCKER_TLS_VERIFY=1) "
+                    + "or choose a Docker context (DOCKER_CONTEXT, 'docker context use NAME')")
         }
         try await http.shutdown()
     }
