@@ -12,10 +12,11 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     case notCached([String])
     /// Some images failed; the others were completed.
     case imagesFailed([(image: String, error: any Error)])
-    /// `inspect` of an image the cache does not hold.
+    /// An image the manifest declares and the cache does not hold.
     case notInCache(reference: String, cache: String)
-    /// `images rm` of something neither the cache nor the daemon holds.
-    case noSuchImage(String, cache: String, engineToo: Bool)
+    /// `images rm` or `inspect` of something neither the cache nor (`engineToo`) the daemon
+    /// holds; `similar`: cached or declared references it may have meant.
+    case noSuchImage(String, cache: String, engineToo: Bool, similar: [String])
     /// A config blob too large to be a config.
     case configTooLarge(reference: String, size: Int64)
     /// An environment variable this tool reads, set to a value it cannot use.
@@ -39,8 +40,8 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
             failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n")
         case let .notInCache(reference, cache):
             "\(reference) is not in the cache at \(cache) (run 'images pull')"
-        case let .noSuchImage(argument, cache, engineToo):
-            "no image \(argument) in the cache at \(cache)\(engineToo ? " nor in the Docker daemon" : "")"
+        case let .noSuchImage(argument, cache, engineToo, similar):
+            "no image \(argument) in the cache at \(cache)\(engineToo ? " nor in the engine" : "")\(Reference.didYouMean(similar))"
         case let .configTooLarge(reference, size):
             "the config of \(reference) is \(size) bytes; refusing it"
         case let .invalidEnvironment(name, value, expected):

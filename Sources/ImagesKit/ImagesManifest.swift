@@ -110,7 +110,9 @@ public struct ImagesManifest: Sendable, Equatable {
         return try filters.map { filter in
             let reference = try Reference(parsing: filter)
             guard let image = images.first(where: { $0.reference == reference || $0.written == filter }) else {
-                throw ManifestError(path: path, keyPath: nil, message: "'\(filter)' is not declared in this manifest")
+                let meant = Reference.likelyMeant(by: filter, among: images.map(\.written))
+                throw ManifestError(
+                    path: path, keyPath: nil, message: "'\(filter)' is not declared in this manifest\(Reference.didYouMean(meant))")
             }
             return image
         }

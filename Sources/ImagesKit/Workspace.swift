@@ -291,7 +291,13 @@ public final class Workspace: Sendable {
             $0.annotations?[LayoutStore.refNameAnnotation] == reference.description
         }
         guard !entries.isEmpty else {
-            throw ImagesError.notInCache(reference: reference.description, cache: store.root)
+            let declared = manifest?.images.map(\.reference.description) ?? []
+            if declared.contains(reference.description) {
+                throw ImagesError.notInCache(reference: reference.description, cache: store.root)
+            }
+            let cached = try store.index().manifests.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }
+            throw ImagesError.noSuchImage(
+                text, cache: store.root, engineToo: false, similar: Reference.likelyMeant(by: text, among: cached + declared))
         }
         return try entries.map { entry in
             guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(entry.digest), contentType: nil) else {

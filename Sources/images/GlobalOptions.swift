@@ -6,7 +6,7 @@ import OCIModel
 
 /// Options every subcommand accepts after its name.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "The manifest to read (default: ./images.json).")
+    @Option(help: "The manifest to read.")
     var manifest: String = ImagesManifest.defaultFileName
 
     @Option(

@@ -35,9 +35,29 @@ import Testing
 
         let missing = try images(["inspect", "\(services.registry)/test/multi:1"], in: project)
         #expect(missing.status == 1)
-        #expect(
-            missing.stderr
-                == "error: \(services.registry)/test/multi:1 is not in the cache at \(project.cache) (run 'images pull')\n")
+        #expect(missing.stderr == "error: no image \(services.registry)/test/multi:1 in the cache at \(project.cache)\n")
+    }
+
+    @Test func aNameWrittenWithoutItsRegistryGetsTheDeclaredOneSuggested() throws {
+        // 'test/app:1' means docker.io/test/app:1; the project's image is on another registry.
+        let app = "\(services.registry)/test/app:1"
+        let project = try Project(images: [app, "\(services.registry)/test/base:1"])
+        #expect(try images(["pull", app], in: project).status == 0)
+        let inspect = try images(["inspect", "test/app:1"], in: project)
+        #expect(inspect.status == 1)
+        #expect(inspect.stderr == "error: no image test/app:1 in the cache at \(project.cache); did you mean '\(app)'?\n")
+        let remove = try images(["rm", "app:1"], in: project)
+        #expect(remove.status == 1)
+        #expect(remove.stderr.hasSuffix("; did you mean '\(app)'?\n"), "\(remove.stderr)")
+        let pull = try images(["pull", "test/app"], in: project)
+        #expect(pull.status == 1)
+        // Without a tag it means test/app:latest, which nothing here is.
+        #expect(pull.stderr.hasSuffix("'test/app' is not declared in this manifest\n"), "\(pull.stderr)")
+        let report = try images(["report", "test/app:1"], in: project)
+        #expect(report.stderr.hasSuffix("'test/app:1' is not declared in this manifest; did you mean '\(app)'?\n"), "\(report.stderr)")
+        // A declared image not yet pulled: pulling is the remedy.
+        let base = try images(["inspect", "\(services.registry)/test/base:1"], in: project)
+        #expect(base.stderr.hasSuffix("is not in the cache at \(project.cache) (run 'images pull')\n"), "\(base.stderr)")
     }
 
     @Test func jsonOutputIsMachineReadable() throws {

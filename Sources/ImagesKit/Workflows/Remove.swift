@@ -49,7 +49,10 @@ public struct RemoveWorkflow: Sendable {
                         separator: " ")
                 }
                 if result.cacheEntries.isEmpty, result.engine?.isEmpty ?? true {
-                    throw ImagesError.noSuchImage(argument, cache: store.root, engineToo: engine != nil)
+                    let cached = try store.index().manifests.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }
+                    throw ImagesError.noSuchImage(
+                        argument, cache: store.root, engineToo: engine != nil,
+                        similar: Reference.likelyMeant(by: argument, among: cached))
                 }
             } catch {
                 result.error = String(describing: error)
