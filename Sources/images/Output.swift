@@ -55,9 +55,21 @@ enum Output {
 
     /// Rows as aligned columns under a header, the `rightAligned` columns (numbers) flush right.
     /// Cells may quote the cache, a registry or the daemon: their control characters are escaped.
-    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
-        let all = ([header] + rows).map { $0.map { $0.escapingControlCharacters() } }
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    /// With a `width` (a terminal's), the last column's cells are cut (ending in `…`) so that no
+    /// line is wider, as far as it can give room.
+    static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = [], width: Int? = nil) -> [String] {
+        var all = ([header] + rows).map { $0.map { $0.escapingControlCharacters() } }
+        var widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        if let width, let last = widths.indices.last {
+            let others = widths.dropLast().reduce(0) { $0 + $1 + 2 }
+            let room = max(width - others, min(widths[last], 12))
+            if widths[last] > room {
+                for row in all.indices where all[row][last].count > room {
+                    all[row][last] = String(all[row][last].prefix(room - 1)) + "…"
+                }
+                widths[last] = room
+            }
+        }
         return all.map { row in
             row.enumerated().map { column, cell in
                 let pad = String(repeating: " ", count: widths[column] - cell.count)

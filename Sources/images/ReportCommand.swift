@@ -52,7 +52,7 @@ struct ReportCommand: AsyncParsableCommand {
         case .markdown:
             print(ReportRendering.markdown(report, checks: check ? checks : nil), terminator: "")
         case .table:
-            print(ReportRendering.table(report), terminator: "")
+            print(ReportRendering.table(report, width: Output.terminalColumns(STDOUT_FILENO)), terminator: "")
         }
         if summary { try appendSummary(ReportRendering.markdown(report, checks: check ? checks : nil)) }
         guard check else { return }

@@ -4,8 +4,9 @@ import OCIModel
 /// The size report as text: a table for people, Markdown for CI summaries.
 enum ReportRendering {
     /// Per image: its layers (short digest, a bar scaled to the largest layer, the three sizes,
-    /// how many images share it, the command that made it) and totals; then the set.
-    static func table(_ report: SizeReport) -> String {
+    /// how many images share it, the command that made it) and totals; then the set. With a
+    /// `width` (a terminal's), the commands are cut to fit it; else to 60 characters.
+    static func table(_ report: SizeReport, width: Int?) -> String {
         let largest = report.images.flatMap(\.layers).map(\.compressed).max() ?? 0
         var text = ""
         for image in report.images {
@@ -14,23 +15,23 @@ enum ReportRendering {
             let rows = image.layers.map { layer in
                 [
                     "  " + layer.digest.short, bar(layer.compressed, of: largest), Output.size(layer.compressed),
-                    size(layer.tar), size(layer.unpacked), "\(layer.sharedBy)", command(layer.createdBy),
+                    size(layer.tar), size(layer.unpacked), "\(layer.sharedBy)", command(layer.createdBy, cut: width == nil),
                 ]
             }
             let totals = [
                 ["  total", "", Output.size(image.total.compressed), size(image.total.tar), size(image.total.unpacked), "", ""],
                 [
                     "  unique", "", Output.size(image.unique.compressed), size(image.unique.tar), size(image.unique.unpacked), "",
-                    "bytes no other image shares",
+                    "not shared",
                 ],
             ]
             text +=
                 Output.table(
                     ["  LAYER", "", "COMPRESSED", "TAR", "UNPACKED", "SHARED", "CREATED BY"], rows + totals,
-                    rightAligned: [2, 3, 4, 5]
+                    rightAligned: [2, 3, 4, 5], width: width.map { $0 - 1 }
                 ).joined(separator: "\n") + "\n\n"
         }
-        text += "\(report.images.count) images, \(report.unique.layers) distinct layers\n"
+        text += "\(Output.counted(report.images.count, "image")), \(Output.counted(report.unique.layers, "distinct layer"))\n"
         text +=
             Output.table(
                 ["", "COMPRESSED", "TAR", "UNPACKED"],
@@ -71,7 +72,7 @@ enum ReportRendering {
             text += "<details><summary>Layers of <code>\(image.reference)</code> \(image.platform)</summary>\n\n"
             text += "| layer | compressed | tar | unpacked | shared by | created by |\n|---|--:|--:|--:|--:|---|\n"
             for layer in image.layers {
-                let created = command(layer.createdBy).replacingOccurrences(of: "|", with: "\\|")
+                let created = command(layer.createdBy, cut: true).replacingOccurrences(of: "|", with: "\\|")
                 text +=
                     "| `\(layer.digest.short)` | \(Output.size(layer.compressed)) | \(size(layer.tar)) | \(size(layer.unpacked))"
                 text += " | \(layer.sharedBy) | \(created.isEmpty ? "" : "`\(created)`") |\n"
@@ -116,8 +117,9 @@ enum ReportRendering {
 
     private static func size(_ bytes: Int64?) -> String { bytes.map(Output.size) ?? "?" }
 
-    /// The command as `docker history` shows it, without the shell prefix Docker adds, on one line.
-    private static func command(_ createdBy: String?) -> String {
+    /// The command as `docker history` shows it, without the shell prefix Docker adds, on one
+    /// line; `cut` to 60 characters.
+    private static func command(_ createdBy: String?, cut: Bool) -> String {
         guard var command = createdBy else { return "" }
         for prefix in ["/bin/sh -c #(nop) ", "/bin/sh -c "] where command.hasPrefix(prefix) {
             command = (prefix.hasSuffix("(nop) ") ? "" : "RUN ") + command.dropFirst(prefix.count)
@@ -125,7 +127,7 @@ enum ReportRendering {
         }
         let line = command.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
             .escapingControlCharacters()
-        return line.count > 60 ? String(line.prefix(59)) + "…" : line
+        return cut && line.count > 60 ? String(line.prefix(59)) + "…" : line
     }
 
     /// Eight eighths-of-a-block cells, scaled to the largest layer.

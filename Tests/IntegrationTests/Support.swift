@@ -115,7 +115,7 @@ struct TestServices {
 
     /// Pushes a one-layer image made by `umoci insert` (Debian's umoci 0.4.7), whose layer ends
     /// right after its last file's data: no padding, no end blocks. Its files: 12 and 3,333 bytes.
-    func pushUmociInsertImage(to repositoryAndTag: String) throws {
+    func pushUmociInsertImage(to repositoryAndTag: String, createdBy: String? = nil) throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("umoci-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         try FileManager.default.createDirectory(atPath: work + "/files", withIntermediateDirectories: true)
@@ -123,7 +123,10 @@ struct TestServices {
         try Data((0..<3333).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: work + "/files/b.bin"))
         try run("umoci", ["init", "--layout", work + "/layout"])
         try run("umoci", ["new", "--image", work + "/layout:image"])
-        try run("umoci", ["insert", "--image", work + "/layout:image", work + "/files", "/data"])
+        try run(
+            "umoci",
+            ["insert", "--image", work + "/layout:image"] + (createdBy.map { ["--history.created_by", $0] } ?? [])
+                + [work + "/files", "/data"])
         try run("umoci", ["config", "--image", work + "/layout:image", "--os", "linux", "--architecture", "amd64"])
         try pushFromLayout(work + "/layout", "image", to: repositoryAndTag)
     }

@@ -68,4 +68,30 @@ import Testing
         #expect(session.final.contains { $0.hasPrefix("failed \(image)") }, "\(final)")
         #expect(session.final.contains { $0.hasPrefix("error: ") }, "\(final)")
     }
+
+    @Test func theReportFitsTheTerminalCuttingTheCommandsFirst() throws {
+        let command =
+            "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl git libzstd-dev && rm -rf /var/lib/apt/lists/*"
+        let repository = TestServices.uniqueRepository("terminal")
+        try services.pushUmociInsertImage(to: "\(repository)/tools:1", createdBy: "/bin/sh -c " + command)
+        let project = try Project(images: ["\(services.registry)/\(repository)/tools:1"])
+        #expect(try images(["pull"], in: project).status == 0)
+
+        for columns in [80, 100] {
+            let report = try imagesOnTerminal(["report"], in: project, columns: columns, scripts: services.scripts)
+            #expect(report.status == 0)
+            let text = report.final.joined(separator: "\n")
+            // Nothing wraps: the layer's line is whole, its command cut to what is left.
+            #expect(report.final.allSatisfy { $0.count < columns }, "\(text)")
+            let layer = try #require(report.final.first { $0.contains("RUN apt-get") }, "\(text)")
+            #expect(layer.hasSuffix("…") && layer.count == columns - 1, "\(text)")
+            #expect(report.final.contains { $0.hasPrefix("  unique") && $0.hasSuffix("not shared") }, "\(text)")
+        }
+        let wide = try imagesOnTerminal(["report"], in: project, columns: 250, scripts: services.scripts)
+        #expect(wide.final.contains { $0.hasSuffix("RUN " + command) }, "\(wide.final.joined(separator: "\n"))")
+        // Not a terminal (a file, a CI log): commands cut at 60 characters.
+        let piped = try images(["report"], in: project)
+        #expect(piped.stdout.contains("RUN " + command.prefix(55)), "\(piped.stdout)")
+        #expect(!piped.stdout.contains(command.prefix(60)), "\(piped.stdout)")
+    }
 }
