@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the build, the tests and the demo need, from Debian's packages and PyPI: zlib's
+# Installs what the build, the tests and the demo (jq reads JSON there) need, from Debian's packages and PyPI: zlib's
 # headers (layer measurement links zlib; zstd's decoder is built from Sources/CZstd), the zstd
 # tool (test layers), the registry
 # (distribution 2.8), skopeo and umoci (fixtures, interop checks), htpasswd, openssl and curl
@@ -25,6 +25,7 @@ command -v podman >/dev/null || missing+=(podman crun conmon)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v go >/dev/null || missing+=(golang-go)
 command -v strace >/dev/null || missing+=(strace)
+command -v jq >/dev/null || missing+=(jq)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
