@@ -69,6 +69,26 @@ import Testing
         #expect(session.final.contains { $0.hasPrefix("error: ") }, "\(final)")
     }
 
+    @Test func aPushShowsItsBarUnderTheLinesAndLeavesNoneBehind() throws {
+        let repository = TestServices.uniqueRepository("terminal")
+        try services.pushRandomImage("\(repository)/big:1", bytes: 3_000_000)
+        let big = "\(services.registry)/\(repository)/big:1"
+        let base = "\(services.registry)/test/base:1"
+        let project = try Project(images: [base, big])
+        #expect(try images(["pull"], in: project).status == 0)
+        let destination = try TestRegistry(scripts: services.scripts)
+        defer { destination.stop() }
+        let push = try imagesOnTerminal(["push", "--to", destination.address], in: project, columns: 100, scripts: services.scripts)
+        let final = push.final.joined(separator: "\n")
+        #expect(push.status == 0, "\(final)")
+        for screen in push.screens {
+            #expect(!screen.dropLast().contains(where: Self.isBar), "\(screen.joined(separator: "\n"))")
+        }
+        #expect(!push.final.contains(where: Self.isBar), "\(final)")
+        #expect(push.final.filter { $0.hasPrefix("pushed ") }.count == 2, "\(final)")
+        #expect(push.final.last?.hasPrefix("2 images pushed to \(destination.address)") == true, "\(final)")
+    }
+
     @Test func theReportFitsTheTerminalCuttingTheCommandsFirst() throws {
         let command =
             "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl git libzstd-dev && rm -rf /var/lib/apt/lists/*"
