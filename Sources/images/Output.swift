@@ -215,8 +215,10 @@ final class TransferProgress: Sendable {
         if state.working.count > 1 { name += " +\(state.working.count - 1)" }
         if columns - 1 - text.count - 2 >= min(name.count, 20) + rate.count { text += rate }
         let room = columns - 1 - text.count - 2
-        if name.count > room { name = "…" + name.suffix(room - 1) }
-        if room >= 12 { text += "  " + name }
+        if room >= 12 {
+            if name.count > room { name = "…" + name.suffix(room - 1) }
+            text += "  " + name
+        }
         StatusLine.shared.show(String(text.prefix(columns - 1)))
     }
 }

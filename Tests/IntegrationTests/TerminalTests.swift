@@ -67,6 +67,11 @@ import Testing
         #expect(session.final.contains { $0.hasPrefix("warning: sha256:") }, "\(final)")
         #expect(session.final.contains { $0.hasPrefix("failed \(image)") }, "\(final)")
         #expect(session.final.contains { $0.hasPrefix("error: ") }, "\(final)")
+        // On a terminal narrower than the bar's numbers: the bar is cut, nothing traps.
+        let narrow = try imagesOnTerminal(["pull"], in: project, columns: 30, scripts: services.scripts)
+        #expect(narrow.status == 1, "\(narrow.final.joined(separator: "\n"))")
+        #expect(narrow.screens.contains { $0.last.map(Self.isBar) == true }, "\(narrow.screens)")
+        #expect(!narrow.final.contains(where: Self.isBar), "\(narrow.final.joined(separator: "\n"))")
     }
 
     @Test func aPushShowsItsBarUnderTheLinesAndLeavesNoneBehind() throws {
