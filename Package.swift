@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ImagesKit", targets: ["ImagesKit"]),
+        .library(name: "ImagesTesting", targets: ["ImagesTesting"]),
         .executable(name: "images", targets: ["images"]),
         .plugin(name: "ImagesPlugin", targets: ["ImagesPlugin"]),
     ],
@@ -89,6 +90,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // A Swift Testing trait (`@Suite(.images("postgres:16"))`) for the tests of packages
+        // that need images in the engine.
+        .target(name: "ImagesTesting", dependencies: ["ImagesKit"]),
         .executableTarget(
             name: "images",
             dependencies: [
@@ -147,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ImagesKit", "RegistryClient", "LayoutStore", "OCIModel", "DockerEngineClient",
+                "ImagesKit", "ImagesTesting", "RegistryClient", "LayoutStore", "OCIModel", "DockerEngineClient",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -4,9 +4,9 @@ import OCIModel
 public enum ImagesError: Error, Sendable, CustomStringConvertible {
     /// The image does not offer a platform the manifest asks for.
     case platformUnavailable(reference: String, platform: Platform, available: [Platform])
-    /// `--locked` or `--offline` without a lock file.
-    case lockMissing(path: String, neededBy: String)
-    /// `--locked` with a lock that does not pin what the manifest declares.
+    /// No lock file, where the images must be pinned by one.
+    case lockMissing(path: String)
+    /// A lock that does not pin these images as the manifest declares them.
     case lockOutdated(path: String, images: [String])
     /// `--offline` and something is not in the cache.
     case notCached([String])
@@ -30,16 +30,16 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .platformUnavailable(reference, platform, available):
             "\(reference) has no image for \(platform); it offers \(available.isEmpty ? "none" : available.map(\.description).joined(separator: ", "))"
-        case let .lockMissing(path, neededBy):
-            "\(path) does not exist, and \(neededBy) needs it (run 'images lock' and commit it)"
+        case let .lockMissing(path):
+            "\(path) does not exist"
         case let .lockOutdated(path, images):
-            "\(path) does not match the manifest for \(images.joined(separator: ", ")) (run 'images lock' and commit it)"
+            "\(path) does not match the manifest for \(images.joined(separator: ", "))"
         case let .notCached(missing):
             "offline, and not in the cache: " + missing.joined(separator: "; ")
         case let .imagesFailed(failures):
             failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n")
         case let .notInCache(reference, cache):
-            "\(reference) is not in the cache at \(cache) (run 'images pull')"
+            "\(reference) is not in the cache at \(cache)"
         case let .noSuchImage(argument, cache, engineToo, similar):
             "no image \(argument) in the cache at \(cache)\(engineToo ? " nor in the engine" : "")\(Reference.didYouMean(similar))"
         case let .configTooLarge(reference, size):

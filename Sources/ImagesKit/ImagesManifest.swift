@@ -45,7 +45,7 @@ public struct ImagesManifest: Sendable, Equatable {
     /// - Throws: ``ManifestError`` naming the file, the key path and what is wrong.
     public static func load(path: String) throws(ManifestError) -> ImagesManifest {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ManifestError(path: path, keyPath: nil, message: "no such file (create one, or pass --manifest PATH)")
+            throw ManifestError(path: path, keyPath: nil, message: ManifestError.noSuchFile)
         }
         let bytes: [UInt8]
         do {
@@ -143,6 +143,15 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let keyPath: String?
     public let message: String
+
+    /// The ``message`` of a manifest that does not exist.
+    public static let noSuchFile = "no such file"
+
+    public init(path: String, keyPath: String?, message: String) {
+        self.path = path
+        self.keyPath = keyPath
+        self.message = message
+    }
 
     public var description: String {
         if let keyPath { return "\(path): \(keyPath): \(message)" }

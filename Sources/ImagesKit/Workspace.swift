@@ -6,8 +6,9 @@ import Logging
 import OCIModel
 import RegistryClient
 
-/// A project's manifest, its lock and the cache, wired to a registry client: the entry point
-/// of every command. Call ``shutdown()`` when done.
+/// A project's manifest, its lock and the cache, wired to a registry client and the engine: one
+/// method per command of the tool. Use it within ``use(isolation:_:)``, or call ``shutdown()``
+/// when done; ``Images/prepare(_:manifest:load:cache:environment:)`` does both for the common case.
 public final class Workspace: Sendable {
     /// The manifest, or nil when there is none (commands that only read the cache work without).
     public let manifest: ImagesManifest?
@@ -19,17 +20,20 @@ public final class Workspace: Sendable {
     private let logger: Logger
 
     /// - Parameters:
-    ///   - manifestPath: `images.json`; it must exist when `requireManifest` is set.
+    ///   - manifestPath: `images.json`.
     ///   - cachePath: the cache directory, or nil for ``LayoutStore/defaultRoot(environment:)``.
+    ///   - requireManifest: fail when there is no manifest; without, only the commands that
+    ///     read the cache alone work.
     ///   - jobs: concurrent downloads, which also bounds connections per registry.
     ///   - environment: where `DOCKER_CONFIG`, `HOME`, `SWIFT_IMAGES_CACHE` and `XDG_CACHE_HOME` are read.
+    ///   - logger: warnings (a mirror that failed, a retry) and, at debug level, each request.
     public init(
-        manifestPath: String,
-        cachePath: String?,
-        requireManifest: Bool,
+        manifestPath: String = "images.json",
+        cachePath: String? = nil,
+        requireManifest: Bool = true,
         jobs: Int = 8,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        logger: Logger
+        logger: Logger = Logger(label: "swift-images", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         self.manifestPath = manifestPath
         self.environment = environment
@@ -82,7 +86,9 @@ public final class Workspace: Sendable {
     }
 
     /// Runs `body` with this workspace, then shuts it down whatever happens.
-    public func use<T>(_ body: (Workspace) async throws -> T) async throws -> T {
+    public func use<T>(
+        isolation: isolated (any Actor)? = #isolation, _ body: (Workspace) async throws -> T
+    ) async throws -> T {
         let result: T
         do {
             result = try await body(self)
@@ -126,17 +132,17 @@ public final class Workspace: Sendable {
 
     /// `images lock --check`: how the lock stands against the manifest; asks no registry and
     /// writes nothing.
-    /// - Throws: ``ImagesError/lockMissing(path:neededBy:)`` when there is no lock.
+    /// - Throws: ``ImagesError/lockMissing(path:)`` when there is no lock.
     public func checkLock() throws -> LockCheck {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "--check") }
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
         return lock.check(against: manifest)
     }
 
     /// The lock, when it pins every one of `images` as declared.
-    private func lockPinning(_ images: [DeclaredImage], neededBy: String) throws -> Lockfile {
+    private func lockPinning(_ images: [DeclaredImage]) throws -> Lockfile {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: neededBy) }
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
         let unpinned = lock.unpinned(images)
         guard unpinned.isEmpty else { throw ImagesError.lockOutdated(path: manifest.lockPath, images: unpinned.map(\.written)) }
         return lock
@@ -145,18 +151,19 @@ public final class Workspace: Sendable {
     /// `images pull`: locks what the lock lacks (unless `locked`), then pulls into the cache.
     /// - Parameters:
     ///   - filters: references to pull; empty means every declared image.
-    ///   - locked: never change the lock; fail if it is missing or out of date.
+    ///   - locked: never change the lock; fail if it is missing or does not pin the images pulled.
     ///   - offline: make no network request; fail naming what is not cached.
     public func pull(
         filters: [String] = [], locked: Bool = false, offline: Bool = false, jobs: Int = 8,
         progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
     ) async throws -> (changes: [LockChange], images: [PulledImage]) {
         let manifest = try requiredManifest
+        let images = try manifest.images(matching: filters)
         let existing = try existingLock()
         var lock: Lockfile
         var changes: [LockChange] = []
         if locked || offline {
-            lock = try lockPinning(manifest.images, neededBy: locked ? "--locked" : "--offline")
+            lock = try lockPinning(images)
         } else {
             (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(
                 manifest: manifest, existing: existing, scope: .missing)
@@ -164,7 +171,6 @@ public final class Workspace: Sendable {
             let changed = changes.filter { $0.kind != .unchanged }
             if !changed.isEmpty { progress(.locked(changed)) }
         }
-        let images = try manifest.images(matching: filters)
         let workflow = PullWorkflow(registry: offline ? nil : registry, store: store, jobs: jobs, progress: progress)
         return (changes, try await workflow.run(images: images, lock: lock))
     }
@@ -183,7 +189,7 @@ public final class Workspace: Sendable {
             throw ImagesError.invalidDestination(destination, reason: error.reason)
         }
         let images = try manifest.images(matching: filters)
-        let lock = try lockPinning(images, neededBy: "push")
+        let lock = try lockPinning(images)
         let workflow = PushWorkflow(registry: registry, store: store, destination: target, jobs: jobs, progress: progress)
         return try await workflow.run(images: images, lock: lock)
     }
@@ -211,7 +217,7 @@ public final class Workspace: Sendable {
         -> [LoadedImage]
     {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "load") }
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
         return try await LoadWorkflow(engine: engine(), store: store, logger: logger).run(
             images: manifest.images(matching: filters), lock: lock, jobs: jobs, method: method)
     }
@@ -223,7 +229,7 @@ public final class Workspace: Sendable {
     ///     registries), compressed sizes only, instead of failing.
     public func report(filters: [String] = [], remote: Bool = false) async throws -> SizeReport {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "report") }
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
         return try await ReportWorkflow(store: store, registry: remote ? registry : nil).run(
             images: manifest.images(matching: filters), lock: lock)
     }
@@ -246,7 +252,7 @@ public final class Workspace: Sendable {
     /// `images cache-key`: the key of the lock, for CI caches.
     public func cacheKey() throws -> String {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath, neededBy: "cache-key") }
+        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
         return lock.cacheKey
     }
 

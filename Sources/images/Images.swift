@@ -45,8 +45,19 @@ struct Images: AsyncParsableCommand {
             // Error texts quote registries, daemons and files: never raw control characters.
             let text = String(describing: error).escapingControlCharacters(keepingNewlines: true)
             StatusLine.shared.clear()
-            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(text)\(hint(for: error).map { " (\($0))" } ?? "")\n".utf8))
             Foundation.exit(1)
+        }
+    }
+
+    /// What to type about an error, where the library only says what went wrong.
+    static func hint(for error: any Error) -> String? {
+        switch error {
+        case ImagesError.lockMissing, ImagesError.lockOutdated: "run 'images lock' and commit it"
+        case ImagesError.notInCache: "run 'images pull'"
+        case let error as ManifestError where error.keyPath == nil && error.message == ManifestError.noSuchFile:
+            "create one with 'images init', or pass --manifest PATH"
+        default: nil
         }
     }
 

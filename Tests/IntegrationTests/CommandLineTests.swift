@@ -98,7 +98,7 @@ import Testing
         let project = try Project(images: [base])
         let missing = try images(["lock", "--check"], in: project)
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("images.lock.json does not exist, and --check needs it"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("images.lock.json does not exist (run 'images lock' and commit it)"), "\(missing.stderr)")
 
         #expect(try images(["lock"], in: project).status == 0)
         let current = try images(["lock", "--check"], in: project)

@@ -21,7 +21,7 @@ import Testing
             try FileManager.default.copyItem(atPath: example + "/" + item, toPath: project.directory + "/" + item)
         }
         let manifest = try String(contentsOfFile: example + "/Package.swift", encoding: .utf8)
-            .replacingOccurrences(of: #".package(path: "../..")"#, with: ".package(path: \"\(Self.repository)\")")
+            .replacingOccurrences(of: #"path: "../..""#, with: "path: \"\(Self.repository)\"")
         try manifest.write(toFile: project.directory + "/Package.swift", atomically: true, encoding: .utf8)
         return project
     }
@@ -37,6 +37,57 @@ import Testing
             environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache, "NO_COLOR": "1"]
                 .merging(environment) { $1 },
             directory: project.directory, check: false)
+    }
+
+    /// The example's own tests, as its README runs them: `swift package images lock`, then
+    /// `swift test`, whose suite gets `redis:7-alpine` into the engine through the `.images`
+    /// trait, starts the database from it and talks to it. Docker Hub is out of reach here: the
+    /// example's images.json is used as it is, with the test registry named as Docker Hub's
+    /// mirror, seeded with a Redis image built from Debian's packages.
+    @Test func theExamplesTestsStartTheirDatabaseFromTheImageTheTraitLoads() throws {
+        let hub = TestServices.uniqueRepository("hub")
+        try run(services.scripts + "/database-image.sh", [services.registry, "\(hub)/library/redis:7-alpine"])
+        try run(
+            "skopeo",
+            [
+                "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+                "docker://\(services.registry)/test/base:1", "docker://\(services.registry)/\(hub)/library/swift:6.0-jammy",
+            ])
+        let project = try fixture(images: [])
+        var manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: Self.repository + "/Examples/ServiceWithDatabase/images.json")))
+            as? [String: Any] ?? [:]
+        manifest["registries"] = ["docker.io": ["mirrors": ["\(services.registry)/\(hub)"]]]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: project.manifestPath))
+        let engine = ["DOCKER_HOST": services.dockerHost]
+
+        let lock = try swiftPackage(["lock"], in: project)
+        #expect(lock.status == 0, "\(lock.stdout)\(lock.stderr)")
+        let test = try run(
+            "swift", ["test", "--scratch-path", Self.repository + "/.build/plugin-fixture"],
+            environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache].merging(engine) { $1 },
+            directory: project.directory, check: false)
+        #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
+        #expect(test.stdout.contains("Test keepsWhatItIsGivenAndKnowsWhatItWasNot() passed"), "\(test.stdout)")
+        // The trait loaded the image under its declared name; the test left no container behind.
+        let image = try run("docker", ["image", "inspect", "--format", "{{.Id}}", "redis:7-alpine"], environment: engine)
+        #expect(image.stdout.hasPrefix("sha256:"))
+        let containers = try run("docker", ["ps", "--all", "--quiet", "--filter", "ancestor=redis:7-alpine"], environment: engine)
+        #expect(containers.stdout.isEmpty, "\(containers.stdout)")
+        try run("docker", ["rmi", "redis:7-alpine"], environment: engine)
+
+        // Without a lock, the suite fails with the tool's words and what to run.
+        try FileManager.default.removeItem(atPath: project.lockPath)
+        let unlocked = try run(
+            "swift", ["test", "--skip-build", "--scratch-path", Self.repository + "/.build/plugin-fixture"],
+            environment: ["HOME": project.directory, "SWIFT_IMAGES_CACHE": project.cache].merging(engine) { $1 },
+            directory: project.directory, check: false)
+        #expect(unlocked.status != 0)
+        #expect(
+            unlocked.stdout.contains(
+                "redis:7-alpine could not be made ready: \(project.lockPath) does not exist (run 'swift package images lock' and commit images.lock.json)"
+            ), "\(unlocked.stdout)")
     }
 
     @Test func pullAndReportThroughThePluginThenAFailureKeepsTheToolsMessage() throws {

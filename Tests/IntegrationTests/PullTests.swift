@@ -125,7 +125,8 @@ import Testing
                 try await $0.pull(locked: true)
             }
         } throws: { error in
-            String(describing: error).contains("images.lock.json does not exist, and --locked needs it")
+            guard case ImagesError.lockMissing(let path) = error else { return false }
+            return path == project.lockPath && String(describing: error) == "\(project.lockPath) does not exist"
         }
         _ = try await project.withWorkspace { try await $0.lock(update: []) }
         try project.write(images: ["\(services.registry)/test/base:1", "\(services.registry)/test/app:1"])

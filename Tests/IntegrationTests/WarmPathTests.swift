@@ -83,7 +83,7 @@ import Testing
         let missing = try images(["cache-key"], in: first)
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("error: "))
-        #expect(missing.stderr.contains("images.lock.json does not exist, and cache-key needs it"))
+        #expect(missing.stderr.contains("images.lock.json does not exist (run 'images lock' and commit it)"))
 
         #expect(try images(["lock"], in: first).status == 0)
         let key = try images(["cache-key"], in: first)
