@@ -40,7 +40,7 @@ struct InitCommand: ParsableCommand {
         guard !sources.found.isEmpty else {
             throw ValidationError(
                 "found no image in Dockerfiles, compose files or CI configurations under \(directory.isEmpty ? "." : directory): "
-                    + "write \(path) by hand (see the README)")
+                    + "write \(path) by hand (its format: docs/reference.md)")
         }
         let text = sources.manifestText()
         if dryRun { return print(text, terminator: "") }
