@@ -21,7 +21,7 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
     case configTooLarge(reference: String, size: Int64)
     /// An environment variable this tool reads, set to a value it cannot use.
     case invalidEnvironment(name: String, value: String, expected: String)
-    /// An `images push --to` that is not a registry with an optional path.
+    /// A push destination that is not a registry with an optional path.
     case invalidDestination(String, reason: String)
     /// Declared images that `images push` would put under one tag with different content.
     case pushCollision(target: String, images: [String])
@@ -47,9 +47,9 @@ public enum ImagesError: Error, Sendable, CustomStringConvertible {
         case let .invalidEnvironment(name, value, expected):
             "\(name)=\(value) is not valid: expected \(expected)"
         case let .invalidDestination(destination, reason):
-            "--to '\(destination)' is not a registry with an optional path (HOST[:PORT][/PREFIX]): \(reason)"
+            "'\(destination)' is not a registry with an optional path (HOST[:PORT][/PREFIX]): \(reason)"
         case let .pushCollision(target, images):
-            "\(images.joined(separator: " and ")) would both be pushed to \(target) with different content; nothing was pushed (push them with separate --to prefixes)"
+            "\(images.joined(separator: " and ")) would both be pushed to \(target) with different content; nothing was pushed"
         }
     }
 }

@@ -69,6 +69,24 @@ public struct Lockfile: Codable, Sendable, Equatable {
             undeclared: images.map(\.ref).filter { !declared.contains($0) })
     }
 
+    /// Reads the lock that must be there.
+    /// - Throws: ``ImagesError/lockMissing(path:)`` when there is none, ``LockfileError``
+    ///   when it cannot be used.
+    public static func loadRequired(path: String) throws -> Lockfile {
+        guard let lock = try load(path: path) else { throw ImagesError.lockMissing(path: path) }
+        return lock
+    }
+
+    /// Reads the lock that must pin each of `images` as declared.
+    /// - Throws: as ``loadRequired(path:)``, and ``ImagesError/lockOutdated(path:images:)``
+    ///   naming the images it does not pin.
+    public static func loadPinning(_ images: [DeclaredImage], path: String) throws -> Lockfile {
+        let lock = try loadRequired(path: path)
+        let unpinned = lock.unpinned(images)
+        guard unpinned.isEmpty else { throw ImagesError.lockOutdated(path: path, images: unpinned.map(\.written)) }
+        return lock
+    }
+
     /// Reads a lock file; nil when there is none.
     /// - Throws: ``LockfileError`` when it exists but cannot be used.
     public static func load(path: String) throws -> Lockfile? {
@@ -82,14 +100,14 @@ public struct Lockfile: Codable, Sendable, Equatable {
         do {
             try StrictJSON.check(data)
         } catch {
-            throw LockfileError(path: path, message: "\(error) (delete it and run 'images lock' to write it anew)")
+            throw LockfileError(path: path, message: "\(error)", isMalformed: true)
         }
         let lock: Lockfile
         do {
             lock = try JSONDecoder().decode(Lockfile.self, from: data)
         } catch let error as DecodingError {
             let (keyPath, message) = explain(error)
-            throw LockfileError(path: path, message: "\(keyPath): \(message) (delete it and run 'images lock' to write it anew)")
+            throw LockfileError(path: path, message: "\(keyPath): \(message)", isMalformed: true)
         }
         guard lock.version == currentVersion else {
             throw LockfileError(
@@ -148,6 +166,9 @@ public struct LockedImage: Codable, Sendable, Equatable {
 public struct LockfileError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let message: String
+    /// The file is not a lock this tool wrote (malformed JSON, a wrong shape): writing it anew
+    /// from the manifest is the way out.
+    public var isMalformed = false
     public var description: String { "\(path): \(message)" }
 }
 

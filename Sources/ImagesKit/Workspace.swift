@@ -21,7 +21,7 @@ public final class Workspace: Sendable {
 
     /// - Parameters:
     ///   - manifestPath: `images.json`.
-    ///   - cachePath: the cache directory, or nil for ``LayoutStore/defaultRoot(environment:)``.
+    ///   - cachePath: the cache directory, or nil for ``defaultCachePath(environment:)``.
     ///   - requireManifest: fail when there is no manifest; without, only the commands that
     ///     read the cache alone work.
     ///   - jobs: concurrent downloads, which also bounds connections per registry.
@@ -43,7 +43,7 @@ public final class Workspace: Sendable {
         } else {
             manifest = nil
         }
-        store = try LayoutStore(root: cachePath ?? LayoutStore.defaultRoot(environment: environment))
+        store = try LayoutStore(root: cachePath ?? Self.defaultCachePath(environment: environment))
         http = RegistryClient.makeHTTPClient(
             connectionsPerHost: jobs,
             readTimeout: try Self.seconds("SWIFT_IMAGES_READ_TIMEOUT", in: environment) ?? .seconds(60))
@@ -65,6 +65,14 @@ public final class Workspace: Sendable {
             try? http.syncShutdown()
             throw error
         }
+    }
+
+    /// The cache every project of a user shares: `$SWIFT_IMAGES_CACHE`, else
+    /// `$XDG_CACHE_HOME/swift-images`, else `~/.cache/swift-images`.
+    public static func defaultCachePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["SWIFT_IMAGES_CACHE"], !explicit.isEmpty { return explicit }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/swift-images" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/swift-images"
     }
 
     /// A number of seconds from the environment, nil when unset: `SWIFT_IMAGES_READ_TIMEOUT`
@@ -102,7 +110,7 @@ public final class Workspace: Sendable {
 
     var requiredManifest: ImagesManifest {
         get throws {
-            guard let manifest else { throw ManifestError(path: manifestPath, keyPath: nil, message: "no such file") }
+            guard let manifest else { throw ManifestError(path: manifestPath, keyPath: nil, message: ManifestError.noSuchFile) }
             return manifest
         }
     }
@@ -135,17 +143,8 @@ public final class Workspace: Sendable {
     /// - Throws: ``ImagesError/lockMissing(path:)`` when there is no lock.
     public func checkLock() throws -> LockCheck {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+        let lock = try Lockfile.loadRequired(path: manifest.lockPath)
         return lock.check(against: manifest)
-    }
-
-    /// The lock, when it pins every one of `images` as declared.
-    private func lockPinning(_ images: [DeclaredImage]) throws -> Lockfile {
-        let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
-        let unpinned = lock.unpinned(images)
-        guard unpinned.isEmpty else { throw ImagesError.lockOutdated(path: manifest.lockPath, images: unpinned.map(\.written)) }
-        return lock
     }
 
     /// `images pull`: locks what the lock lacks (unless `locked`), then pulls into the cache.
@@ -159,12 +158,12 @@ public final class Workspace: Sendable {
     ) async throws -> (changes: [LockChange], images: [PulledImage]) {
         let manifest = try requiredManifest
         let images = try manifest.images(matching: filters)
-        let existing = try existingLock()
         var lock: Lockfile
         var changes: [LockChange] = []
         if locked || offline {
-            lock = try lockPinning(images)
+            lock = try Lockfile.loadPinning(images, path: manifest.lockPath)
         } else {
+            let existing = try existingLock()
             (lock, changes) = try await LockWorkflow(registry: registry, store: store).run(
                 manifest: manifest, existing: existing, scope: .missing)
             if lock != existing { try lock.write(to: manifest.lockPath) }
@@ -189,7 +188,7 @@ public final class Workspace: Sendable {
             throw ImagesError.invalidDestination(destination, reason: error.reason)
         }
         let images = try manifest.images(matching: filters)
-        let lock = try lockPinning(images)
+        let lock = try Lockfile.loadPinning(images, path: manifest.lockPath)
         let workflow = PushWorkflow(registry: registry, store: store, destination: target, jobs: jobs, progress: progress)
         return try await workflow.run(images: images, lock: lock)
     }
@@ -217,7 +216,7 @@ public final class Workspace: Sendable {
         -> [LoadedImage]
     {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+        let lock = try Lockfile.loadRequired(path: manifest.lockPath)
         return try await LoadWorkflow(engine: engine(), store: store, logger: logger).run(
             images: manifest.images(matching: filters), lock: lock, jobs: jobs, method: method)
     }
@@ -229,7 +228,7 @@ public final class Workspace: Sendable {
     ///     registries), compressed sizes only, instead of failing.
     public func report(filters: [String] = [], remote: Bool = false) async throws -> SizeReport {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+        let lock = try Lockfile.loadRequired(path: manifest.lockPath)
         return try await ReportWorkflow(store: store, registry: remote ? registry : nil).run(
             images: manifest.images(matching: filters), lock: lock)
     }
@@ -252,7 +251,7 @@ public final class Workspace: Sendable {
     /// `images cache-key`: the key of the lock, for CI caches.
     public func cacheKey() throws -> String {
         let manifest = try requiredManifest
-        guard let lock = try existingLock() else { throw ImagesError.lockMissing(path: manifest.lockPath) }
+        let lock = try Lockfile.loadRequired(path: manifest.lockPath)
         return lock.cacheKey
     }
 
@@ -271,73 +270,11 @@ public final class Workspace: Sendable {
 
     /// `images ls`: what the cache holds.
     public func list() throws -> [CachedImage] {
-        let declared = Set(manifest?.images.map(\.reference.description) ?? [])
-        return try store.index().manifests.compactMap { entry -> CachedImage? in
-            guard let name = entry.annotations?[LayoutStore.refNameAnnotation] else { return nil }
-            var manifest: Manifest?
-            if let bytes = try? store.readBlob(entry.digest),
-                case .image(let decoded)? = try? ManifestDocument.decode(bytes, contentType: nil)
-            {
-                manifest = decoded
-            }
-            return CachedImage(
-                reference: name,
-                platform: entry.platform?.description ?? "",
-                digest: entry.digest,
-                size: manifest.map { $0.blobs.reduce(0) { $0 + $1.size } },
-                declared: declared.contains(name)
-            )
-        }
+        try ListWorkflow(store: store).cached(declared: manifest?.images ?? [])
     }
 
     /// `images inspect REF`: manifest, config and layers of each cached platform of an image.
     public func inspect(_ text: String) throws -> [InspectedImage] {
-        let reference = try Reference(parsing: text)
-        let entries = try store.index().manifests.filter {
-            $0.annotations?[LayoutStore.refNameAnnotation] == reference.description
-        }
-        guard !entries.isEmpty else {
-            let declared = manifest?.images.map(\.reference.description) ?? []
-            if declared.contains(reference.description) {
-                throw ImagesError.notInCache(reference: reference.description, cache: store.root)
-            }
-            let cached = try store.index().manifests.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }
-            throw ImagesError.noSuchImage(
-                text, cache: store.root, engineToo: false, similar: Reference.likelyMeant(by: text, among: cached + declared))
-        }
-        return try entries.map { entry in
-            guard case .image(let manifest) = try ManifestDocument.decode(store.readBlob(entry.digest), contentType: nil) else {
-                throw RegistryError.invalidManifest(
-                    reference: reference.description, reason: "the cache entry is not an image manifest")
-            }
-            let config = try ImageConfig.decode(store.readBlob(manifest.config.digest))
-            return InspectedImage(
-                reference: reference.description,
-                platform: entry.platform?.description ?? config.platform.description,
-                digest: entry.digest,
-                manifest: manifest,
-                config: config
-            )
-        }
+        try InspectWorkflow(store: store).cached(text, declared: manifest?.images ?? [])
     }
-}
-
-/// An image in the cache, as `images ls` shows it.
-public struct CachedImage: Sendable, Codable, Equatable {
-    public var reference: String
-    public var platform: String
-    public var digest: Digest
-    /// Compressed size (config and layers); nil when the manifest is not readable.
-    public var size: Int64?
-    /// Whether the project's manifest declares it.
-    public var declared: Bool
-}
-
-/// One platform of a cached image, as `images inspect` shows it.
-public struct InspectedImage: Sendable, Codable, Equatable {
-    public var reference: String
-    public var platform: String
-    public var digest: Digest
-    public var manifest: Manifest
-    public var config: ImageConfig
 }

@@ -93,11 +93,7 @@ extension LayoutStore {
             }
             // A manifest that cannot be read keeps nothing else: it is reported by the commands
             // that read it, and its blobs are fetched again by the next pull.
-            if let bytes = try? readBlob(entry.digest),
-                case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
-            {
-                keep.formUnion(manifest.blobs.map(\.digest))
-            }
+            if let manifest = try? imageManifest(entry.digest) { keep.formUnion(manifest.blobs.map(\.digest)) }
         }
         let directory = root + "/blobs/sha256"
         return try FileManager.default.contentsOfDirectory(atPath: directory).sorted().compactMap { name in

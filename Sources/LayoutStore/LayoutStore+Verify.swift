@@ -117,9 +117,7 @@ extension LayoutStore {
             if let index = entry.annotations?[Self.indexAnnotation].flatMap({ try? Digest(parsing: $0) }) {
                 needed.append(index)
             }
-            if sound[entry.digest] != nil, let bytes = try? readBlob(entry.digest),
-                case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
-            {
+            if sound[entry.digest] != nil, let manifest = try? imageManifest(entry.digest) {
                 needed += manifest.blobs.map(\.digest)
             }
             let lacking = needed.filter { sound[$0] == nil }

@@ -64,14 +64,6 @@ public struct LayoutStore: Sendable {
         }
     }
 
-    /// The per-user default: `$SWIFT_IMAGES_CACHE`, else `$XDG_CACHE_HOME/swift-images`,
-    /// else `~/.cache/swift-images`.
-    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let explicit = environment["SWIFT_IMAGES_CACHE"], !explicit.isEmpty { return explicit }
-        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/swift-images" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/swift-images"
-    }
-
     // MARK: Blobs
 
     /// Where the blob with `digest` lives (whether or not it is there).
@@ -114,6 +106,25 @@ public struct LayoutStore: Sendable {
         let actual = SHA256.digest(of: bytes)
         guard actual == digest else { throw LayoutError.digestMismatch(expected: digest, actual: actual) }
         return bytes
+    }
+
+    /// The image manifest cached under `digest`: the one reader of cached manifests.
+    /// - Throws: ``LayoutError/missingBlob(_:)``, ``LayoutError/digestMismatch(expected:actual:)``,
+    ///   or ``LayoutError/unreadable(path:reason:)`` when it is not an image manifest (an index,
+    ///   or not a manifest at all).
+    public func imageManifest(_ digest: Digest) throws -> Manifest {
+        let document: ManifestDocument
+        do {
+            document = try ManifestDocument.decode(try readBlob(digest), contentType: nil)
+        } catch let error as LayoutError {
+            throw error
+        } catch {
+            throw LayoutError.unreadable(path: blobPath(digest), reason: "\(error)")
+        }
+        guard case .image(let manifest) = document else {
+            throw LayoutError.unreadable(path: blobPath(digest), reason: "expected an image manifest, found an index")
+        }
+        return manifest
     }
 
     /// Stores a small blob already in memory (a manifest), verifying it first.

@@ -55,6 +55,8 @@ struct Images: AsyncParsableCommand {
         switch error {
         case ImagesError.lockMissing, ImagesError.lockOutdated: "run 'images lock' and commit it"
         case ImagesError.notInCache: "run 'images pull'"
+        case ImagesError.pushCollision: "push them with separate --to prefixes"
+        case let error as LockfileError where error.isMalformed: "delete it and run 'images lock' to write it anew"
         case let error as ManifestError where error.keyPath == nil && error.message == ManifestError.noSuchFile:
             "create one with 'images init', or pass --manifest PATH"
         default: nil

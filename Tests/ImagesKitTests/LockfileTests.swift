@@ -36,14 +36,16 @@ import Testing
         #expect(try Lockfile.load(path: path) == lock)
     }
 
-    @Test func aCorruptLockSaysWhatToDo() throws {
+    /// The library says what is wrong and where, and that writing it anew is the way out; the
+    /// tool adds what to type (CommandLineTests.aBrokenLockSaysWhereAndHowToWriteItAnew).
+    @Test func aCorruptLockSaysWhereAndThatItIsMalformed() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).json").path
         try Data(#"{"version":1,"images":[{"ref":"a"}]}"#.utf8).write(to: URL(fileURLWithPath: path))
         #expect {
             try Lockfile.load(path: path)
         } throws: { error in
-            let text = String(describing: error)
-            return text.contains(path) && text.contains("images[0].canonical") && text.contains("images lock")
+            guard let error = error as? LockfileError else { return false }
+            return error.isMalformed && error.description == "\(path): images[0].canonical: this required key is missing"
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The `images` executable as users and CI run it.
-@Suite struct CommandLineTests {
+@Suite(.needsTestServices) struct CommandLineTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 
@@ -89,6 +89,22 @@ import Testing
         #expect(moved.status == 0)
         #expect(moved.stdout.contains("moved \(services.registry)/\(repository)/app:1 sha256:"))
         #expect(moved.stdout.contains(" → sha256:"))
+    }
+
+    /// A lock a merge or a hand edit broke: the file, the place, and the way out; nothing pulled.
+    @Test func aBrokenLockSaysWhereAndHowToWriteItAnew() throws {
+        let project = try Project(images: ["\(services.registry)/test/base:1"])
+        for (text, problem) in [
+            (#"{"version": 1, "images": [],}"#, "malformed JSON at line 1, column 29: a trailing comma before '}'"),
+            (#"{"version": 1, "images": [{"ref": 5}]}"#, "images[0].ref: "),
+        ] {
+            try text.write(toFile: project.lockPath, atomically: true, encoding: .utf8)
+            let pull = try images(["pull", "--locked"], in: project)
+            #expect(pull.status == 1)
+            #expect(pull.stderr.hasPrefix("error: \(project.lockPath): \(problem)"), "\(pull.stderr)")
+            #expect(pull.stderr.hasSuffix(" (delete it and run 'images lock' to write it anew)\n"), "\(pull.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: project.cache + "/index.json"))
+        }
     }
 
     /// `lock --check`, as a bot or a CI step runs it after editing images.json: no request, no write.

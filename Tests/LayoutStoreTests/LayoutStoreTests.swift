@@ -157,12 +157,6 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
         }
     }
 
-    @Test func defaultRootFollowsTheEnvironment() {
-        #expect(LayoutStore.defaultRoot(environment: ["SWIFT_IMAGES_CACHE": "/c", "XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/c")
-        #expect(LayoutStore.defaultRoot(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/x/swift-images")
-        #expect(LayoutStore.defaultRoot(environment: ["HOME": "/h"]) == "/h/.cache/swift-images")
-    }
-
     @Test func readBlobDetectsCorruptionOnDisk() throws {
         let store = try LayoutStore(root: temporaryDirectory())
         let bytes = Array("manifest".utf8)

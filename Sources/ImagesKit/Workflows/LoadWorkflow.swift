@@ -77,9 +77,9 @@ public struct LoadWorkflow: Sendable {
             let entry = try lock.pinnedEntry(for: image)
             let platform = image.enginePlatform
             used.append(LayoutStore.imageKey(image.reference, platform))
-            guard let manifestDigest = entry.platforms[platform.description], store.hasBlob(manifestDigest),
-                case let manifestBytes = try store.readBlob(manifestDigest),
-                case .image(let manifest) = try ManifestDocument.decode(manifestBytes, contentType: nil),
+            guard let manifestDigest = entry.platforms[platform.description],
+                let manifestSize = store.cachedSize(of: manifestDigest),
+                case let manifest = try store.imageManifest(manifestDigest),
                 manifest.blobs.allSatisfy({ store.hasBlob($0.digest) })
             else {
                 throw ImagesError.notInCache(reference: "\(image.written) \(platform)", cache: store.root)
@@ -97,7 +97,7 @@ public struct LoadWorkflow: Sendable {
             }
             var descriptor = Descriptor(
                 mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: manifestDigest,
-                size: Int64(manifestBytes.count))
+                size: manifestSize)
             descriptor.platform = platform
             archive.append(
                 ArchiveImage(

@@ -308,9 +308,7 @@ public struct PruneWorkflow: Sendable {
 
     /// Compressed bytes of a cached image: its manifest's blobs.
     private func size(of entry: Descriptor) -> Int64 {
-        guard let bytes = try? store.readBlob(entry.digest),
-            case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
-        else { return entry.size }
+        guard let manifest = try? store.imageManifest(entry.digest) else { return entry.size }
         return manifest.blobs.reduce(entry.size) { $0 + $1.size }
     }
 
@@ -324,11 +322,7 @@ public struct PruneWorkflow: Sendable {
             // The containerd image store names an image by its manifest or index digest.
             ids.insert(entry.digest.description)
             if let index = entry.annotations?[LayoutStore.indexAnnotation] { ids.insert(index) }
-            if let bytes = try? store.readBlob(entry.digest),
-                case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
-            {
-                ids.insert(manifest.config.digest.description)
-            }
+            if let manifest = try? store.imageManifest(entry.digest) { ids.insert(manifest.config.digest.description) }
         }
         return ids
     }

@@ -211,51 +211,12 @@ public struct PullWorkflow: Sendable {
         return manifest
     }
 
-    /// Downloads one blob into the store. Content that does not hash to its digest is thrown
-    /// away and fetched once more (a bad hop may have damaged it); a second mismatch fails.
-    private static func fetch(
-        _ blob: Descriptor.WithSource, registry: RegistryClient, store: LayoutStore,
-        progress: @escaping @Sendable (PullEvent) -> Void
-    ) async throws -> Int64 {
-        for attempt in 1...2 {
-            var received: Int64 = 0
-            do {
-                return try await store.ingest(blob.descriptor) { ingest in
-                    try await registry.fetchBlob(
-                        blob.descriptor, from: blob.source,
-                        restart: {
-                            progress(.received(bytes: -ingest.received))
-                            try await ingest.restart()
-                        }
-                    ) { chunk in
-                        try await ingest.write(chunk)
-                        received = ingest.received
-                        progress(.received(bytes: Int64(chunk.readableBytes)))
-                    }
-                }
-            } catch let error as LayoutError where attempt == 1 {
-                guard case .digestMismatch = error else { throw error }
-                progress(.received(bytes: -received))
-                registry.logger.warning("\(blob.descriptor.digest) of \(blob.source.name): \(error); fetching it again")
-            }
-        }
-        preconditionFailure("the second attempt returns or throws")
-    }
-
-    /// Downloads blobs, `jobs` at a time, starting the next as soon as one finishes, and
-    /// calls `completed` (serially) after each, with its failure if it failed.
+    /// Downloads blobs, `jobs` at a time, and calls `completed` (serially) after each, with its
+    /// failure if it failed; nothing when offline.
     func download(_ queue: [Descriptor.WithSource], completed: (Digest, (any Error)?) async throws -> Void) async throws {
-        guard let registry, !queue.isEmpty else { return }
-        let store = self.store
+        guard let registry else { return }
         let progress = self.progress
-        try await SlidingWindow.run(
-            queue, width: jobs, operation: { try await Self.fetch($0, registry: registry, store: store, progress: progress) }
-        ) { blob, outcome in
-            if case .failure(let error) = outcome {
-                try await completed(blob.descriptor.digest, error)
-            } else {
-                try await completed(blob.descriptor.digest, nil)
-            }
-        }
+        try await BlobDownloads(registry: registry, store: store, jobs: jobs) { progress(.received(bytes: $0)) }
+            .run(queue, completed: completed)
     }
 }

@@ -205,7 +205,7 @@ public struct PushWorkflow: Sendable {
             }
             manifests.append((child, blobs))
         }
-        try await PullWorkflow(registry: registry, store: store, jobs: jobs).download(
+        try await BlobDownloads(registry: registry, store: store, jobs: jobs) { _ in }.run(
             missing.values.sorted { $0.size > $1.size }
         ) { _, failure in
             if let failure { throw failure }
@@ -216,10 +216,7 @@ public struct PushWorkflow: Sendable {
 
     /// The config and layers of a cached image manifest.
     private func blobs(of manifest: Digest) throws -> [Descriptor] {
-        guard case .image(let document) = try ManifestDocument.decode(try store.readBlob(manifest), contentType: nil) else {
-            throw LayoutError.unreadable(path: store.blobPath(manifest), reason: "expected an image manifest, found an index")
-        }
-        return document.blobs
+        try store.imageManifest(manifest).blobs
     }
 
     /// Two declared images that would take the same tag (or repository and digest) with

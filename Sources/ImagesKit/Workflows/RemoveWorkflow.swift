@@ -105,9 +105,7 @@ public struct RemoveWorkflow: Sendable {
             if let reference { return entry.annotations?[LayoutStore.refNameAnnotation] == reference.description }
             guard let idPrefix else { return false }
             if entry.digest.encoded.hasPrefix(idPrefix) { return true }
-            guard let bytes = try? store.readBlob(entry.digest),
-                case .image(let manifest) = try? ManifestDocument.decode(bytes, contentType: nil)
-            else { return false }
+            guard let manifest = try? store.imageManifest(entry.digest) else { return false }
             return manifest.config.digest.encoded.hasPrefix(idPrefix)
         }
     }

@@ -163,8 +163,7 @@ public struct ReportWorkflow: Sendable {
 
     /// Reads an image's manifest and config from the cache, or from the registry.
     private func subject(_ image: DeclaredImage, _ platform: Platform, _ digest: Digest) async throws -> Subject {
-        if store.hasBlob(digest),
-            case .image(let manifest) = try ManifestDocument.decode(try store.readBlob(digest), contentType: nil),
+        if store.hasBlob(digest), case let manifest = try store.imageManifest(digest),
             store.hasBlob(manifest.config.digest), manifest.layers.allSatisfy({ store.hasBlob($0.digest) })
         {
             let config = try ImageConfig.decode(try store.readBlob(manifest.config.digest))
