@@ -89,8 +89,10 @@ actor Authenticator {
         return token
     }
 
-    /// The anonymous or Basic-authenticated token request of the Docker token auth spec
-    /// (`GET realm?service=…&scope=…`).
+    /// The token request of distribution's token auth spec (`docs/spec/auth/token.md`,
+    /// "Requesting a Token": `GET realm?service=…&scope=…`, anonymous or with Basic
+    /// credentials), or with an identity token its OAuth2 form (`docs/spec/auth/oauth.md`:
+    /// `POST` of `grant_type=refresh_token`).
     private func requestToken(for key: TokenKey, challenge: AuthChallenge) async throws -> Token {
         guard let realm = challenge.realm, var components = URLComponents(string: realm) else {
             throw RegistryError.tokenRequestFailed(

@@ -27,6 +27,10 @@ extension RegistryClient {
     ///   - consume: Called with each chunk, in order. Throwing stops the download.
     ///
     /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
+    ///
+    /// Implements distribution-spec v1.1 `#pulling-blobs` (`GET /v2/<name>/blobs/<digest>`,
+    /// redirects followed) with `Range` requests to resume (RFC 9110 §14.2: only a 206 whose
+    /// `Content-Range` starts at the offset asked is taken).
     public func fetchBlob(
         _ descriptor: Descriptor,
         from reference: Reference,

@@ -26,6 +26,9 @@ extension RegistryClient {
     /// registry does not send `Docker-Content-Digest`.
     /// - Returns: The descriptor, and the manifest itself when a `GET` was needed.
     /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
+    ///
+    /// Implements distribution-spec v1.1 `#checking-if-content-exists-in-the-registry`
+    /// (`HEAD /v2/<name>/manifests/<reference>`), then `#pulling-manifests`.
     public func resolve(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
         try await fromMirrors(reference) { try await resolveDirectly($0) }
     }
@@ -70,6 +73,9 @@ extension RegistryClient {
     /// Fetches a manifest or index by tag or digest and verifies its bytes: against the
     /// reference's digest when it has one, else against `Docker-Content-Digest` when sent.
     /// Mirrors of the registry are asked first (see ``RegistrySettings/mirrors``).
+    ///
+    /// Implements distribution-spec v1.1 `#pulling-manifests`, with the digest checks of its
+    /// "Content Digests" and the OCI image-spec's `descriptor.md#digests`.
     public func fetchManifest(_ reference: Reference) async throws -> FetchedManifest {
         try await fromMirrors(reference) { try await fetchManifestDirectly($0) }
     }

@@ -21,7 +21,8 @@ extension RegistryClient {
 
     static func pushScope(_ reference: Reference) -> String { "repository:\(reference.repository):pull,push" }
 
-    /// Whether `reference`'s repository has the blob (`HEAD`).
+    /// Whether `reference`'s repository has the blob (`HEAD`; distribution-spec v1.1
+    /// `#checking-if-content-exists-in-the-registry`).
     public func hasBlob(_ digest: Digest, in reference: Reference) async throws -> Bool {
         let response = try await send(
             .HEAD, registry: reference.registry, path: "/v2/\(reference.repository)/blobs/\(digest)",
@@ -42,6 +43,10 @@ extension RegistryClient {
     /// ``uploadChunkSize``, chunks beyond. A chunk that fails is resumed where the registry says
     /// the upload stands; an upload the registry forgot starts again. The registry checks the
     /// digest of what it received before it keeps anything.
+    ///
+    /// Implements distribution-spec v1.1 `#mounting-a-blob-from-another-repository`,
+    /// `#pushing-a-blob-monolithically` (`POST` then `PUT`) and `#pushing-a-blob-in-chunks`
+    /// (`PATCH`es, the upload's status by `GET` on its location, a closing `PUT`).
     /// - Parameter contents: The blob's bytes in the given range, read afresh for each attempt.
     public func pushBlob<Contents: AsyncSequence & Sendable>(
         _ descriptor: Descriptor,
@@ -110,7 +115,8 @@ extension RegistryClient {
     }
 
     /// Puts a manifest or index under `reference`'s tag or digest. The registry checks that
-    /// what it references is there (blobs, or for an index its manifests), so those go first.
+    /// what it references is there (blobs, or for an index its manifests), so those go first
+    /// (distribution-spec v1.1 `#pushing-manifests`).
     public func pushManifest(_ bytes: [UInt8], mediaType: String, to reference: Reference) async throws {
         let what = "manifest \(reference)"
         try await withUploadRetries(what: what, to: reference) {
