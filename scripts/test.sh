@@ -12,6 +12,8 @@ trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
 scripts/services.sh start "$services"
 # shellcheck disable=SC1091
 source "$services/env"
+# Every integration suite runs: none may skip for want of a service.
+export IMAGES_TEST_SERVICES_REQUIRED=1
 swift build --build-tests
 IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images" swift test --skip-build "$@"
 

@@ -6,7 +6,7 @@ import Testing
 /// environment files, expressions and conditions, with actions/cache's restore and save stood in
 /// for by a directory per key that outlives the job, as GitHub's cache service does. Each run is
 /// a job on a fresh runner (a new HOME).
-@Suite(.serialized) struct ActionTests {
+@Suite(.serialized, .needsTestServices) struct ActionTests {
     let services: TestServices
     let repositoryRoot: String
     let state: String

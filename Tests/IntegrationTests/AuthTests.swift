@@ -4,7 +4,7 @@ import Testing
 
 /// The auth flows against real registries: htpasswd (Basic), token (Bearer, with a token
 /// service the registry verifies), and a registry whose blobs redirect to another origin.
-@Suite struct AuthTests {
+@Suite(.needsTestServices) struct AuthTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

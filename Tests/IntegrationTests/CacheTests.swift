@@ -5,7 +5,7 @@ import OCIModel
 import Testing
 
 /// The cache as other tools see it, and as it survives crashes and concurrent runs.
-@Suite struct CacheTests {
+@Suite(.needsTestServices) struct CacheTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -8,7 +8,7 @@ import Testing
 /// uses by default), where an image's ID is the digest of what it was pulled or loaded as (its
 /// manifest, or its index), not its config digest, and sizes are the content store's. One test
 /// at a time: a prune reads the whole daemon, which the others change.
-@Suite(.serialized) struct ContainerdStoreTests {
+@Suite(.serialized, .needsTestServices) struct ContainerdStoreTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -4,7 +4,7 @@ import Testing
 /// Reaching the engine as Docker's CLI does: `DOCKER_HOST` over TCP with TLS (the test daemon's
 /// `--tlsverify` listener, as `docker:dind` serves it), and contexts written by Docker's own CLI
 /// (`docker context create`, `docker context use`) into the project's `DOCKER_CONFIG`.
-@Suite struct EngineEndpointTests {
+@Suite(.needsTestServices) struct EngineEndpointTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

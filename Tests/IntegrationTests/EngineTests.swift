@@ -3,7 +3,7 @@ import ImagesKit
 import Testing
 
 /// `images load` against a real dockerd (Debian's docker.io, 20.10, classic image store).
-@Suite struct EngineTests {
+@Suite(.needsTestServices) struct EngineTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -5,7 +5,7 @@ import OCIModel
 import Testing
 
 /// Bad input and broken registries: a clear error, and nothing wrong left behind.
-@Suite struct FailureTests {
+@Suite(.needsTestServices) struct FailureTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

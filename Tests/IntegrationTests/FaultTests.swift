@@ -5,7 +5,7 @@ import Testing
 /// Pulls through a fault-injecting proxy of our own (`proxy.py fault`) in front of the real
 /// registry: each fault ends in a correct cache or a clear error, never in a wrong blob or a
 /// broken `index.json`; `images verify` is the judge.
-@Suite struct FaultTests {
+@Suite(.needsTestServices) struct FaultTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

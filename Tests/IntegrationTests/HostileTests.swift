@@ -7,7 +7,7 @@ import Testing
 /// (the release build in scripts/test.sh's second run). Every case ends in a clear `error:` and
 /// exit status 1 — no trap, no hang (each run is killed after 120 s, and a kill fails the test),
 /// no request to the socket, no escape sequence on the terminal — and leaves a sound cache.
-@Suite struct HostileTests {
+@Suite(.needsTestServices) struct HostileTests {
     let services: TestServices
     let hostile: HostileRegistry
 

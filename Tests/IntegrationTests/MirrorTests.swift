@@ -4,7 +4,7 @@ import Testing
 /// `registries.X.mirrors`: another registry of ours (the plain registry under a path prefix,
 /// or distribution in pull-through mode) serves the images of an upstream that a counting proxy
 /// stands for, so that what reaches the upstream is counted.
-@Suite struct MirrorTests {
+@Suite(.needsTestServices) struct MirrorTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -6,7 +6,7 @@ import Testing
 /// (Examples/ServiceWithDatabase), copied with its images.json pointed at the test registry.
 /// Slow the first time (it builds the `images` tool in the fixture's build folder); the folder,
 /// `.build/plugin-fixture` in this repository, is kept between runs, so later runs build little.
-@Suite struct PluginTests {
+@Suite(.needsTestServices) struct PluginTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -6,7 +6,7 @@ import Testing
 /// through Podman's own pull (its compatible one insists on HTTPS from the loopback cache),
 /// names as Podman lists them (`docker.io/library/…`), and words that say Podman. One test at a
 /// time: a prune reads the whole engine, which the others change.
-@Suite(.serialized) struct PodmanTests {
+@Suite(.serialized, .needsTestServices) struct PodmanTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `Images.prepare`, the entry point for programs and tests, against the test registry; the
 /// `.images` trait end to end is in `PluginTests` (the example package's own tests).
-@Suite struct PrepareTests {
+@Suite(.needsTestServices) struct PrepareTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -5,7 +5,7 @@ import OCIModel
 import Testing
 
 /// `images prune` on a cache shared by two projects, and on a real dockerd.
-@Suite struct PruneTests {
+@Suite(.needsTestServices) struct PruneTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

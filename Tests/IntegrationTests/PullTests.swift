@@ -6,7 +6,7 @@ import Testing
 
 /// `images pull` and `images lock` against a real registry (distribution 2.8) with fixtures
 /// made by umoci and pushed by skopeo.
-@Suite struct PullTests {
+@Suite(.needsTestServices) struct PullTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -5,7 +5,7 @@ import OCIModel
 import Testing
 
 /// `images report` on images in the real registry, checked against sizes known independently.
-@Suite struct ReportTests {
+@Suite(.needsTestServices) struct ReportTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -38,6 +38,13 @@ struct TestServices {
         }
     }
 
+    /// Whether the services are there to test against: `scripts/test.sh` started them (and
+    /// says they must be, so that a run where they are not fails instead of skipping).
+    static var areAvailable: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["IMAGES_TEST_REGISTRY"] != nil || environment["IMAGES_TEST_SERVICES_REQUIRED"] == "1"
+    }
+
     static func require() throws -> TestServices {
         let environment = ProcessInfo.processInfo.environment
         func value(_ name: String) throws -> String {
@@ -199,6 +206,16 @@ struct TestServices {
         #expect(try docker(["image", "inspect", reference], host: host, check: false).status != 0)
         _ = try images(["rm", "--engine", undeclared], in: other, environment: environment)
         return prune
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a suite, saying why, under a plain `swift test` without the registries and engines;
+    /// `scripts/test.sh` (and so CI) starts them and runs every suite.
+    static var needsTestServices: Self {
+        .enabled(
+            if: TestServices.areAvailable,
+            "needs the registries and engines that scripts/test.sh starts (scripts/services.sh start DIR; source DIR/env)")
     }
 }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// What a person sees on a terminal: the command runs on a pseudo-terminal and its output goes
 /// through a terminal emulator; the tests check the screens, never timings.
-@Suite struct TerminalTests {
+@Suite(.needsTestServices) struct TerminalTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -3,7 +3,7 @@ import LayoutStore
 import Testing
 
 /// `images verify` on a cache with damage of every kind, then `--repair` and a pull.
-@Suite struct VerifyTests {
+@Suite(.needsTestServices) struct VerifyTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// The CI path: `cache-key`, and a warm `pull --locked` that makes no request at all, counted by
 /// a proxy in front of the registry (not by the tool's own account).
-@Suite struct WarmPathTests {
+@Suite(.needsTestServices) struct WarmPathTests {
     let services: TestServices
     init() throws { services = try TestServices.require() }
 
