@@ -125,7 +125,7 @@ let package = Package(
             name: "RegistryClientTests",
             dependencies: [
                 "RegistryClient", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
