@@ -103,7 +103,7 @@ import Testing
             #expect(pull.status == 1)
             #expect(pull.stderr.hasPrefix("error: \(project.lockPath): \(problem)"), "\(pull.stderr)")
             #expect(pull.stderr.hasSuffix(" (delete it and run 'images lock' to write it anew)\n"), "\(pull.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: project.cache + "/index.json"))
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: project.cache + "/blobs/sha256"))?.isEmpty ?? true)
         }
     }
 
