@@ -1,6 +1,10 @@
 import Foundation
 import Logging
-import OCIModel
+// The values of the API (Reference, Digest, Platform, Manifest, ImageConfig) and the cache's
+// verification report: callers need no import of the modules behind them.
+@_exported import OCIModel
+@_exported import struct LayoutStore.CacheProblem
+@_exported import struct LayoutStore.VerifyReport
 
 /// The entry point for programs and tests that need container images ready before they start:
 /// a Swift package's integration tests that need `postgres:16` in the local engine, pinned,

@@ -30,7 +30,7 @@ public struct ImagesManifest: Sendable, Equatable {
     /// The declared images, in file order.
     public var images: [DeclaredImage]
     /// Per-registry settings, keyed by registry host as written in references.
-    public var registries: [String: RegistrySettings]
+    package var registries: [String: RegistrySettings]
     /// The budget of the whole set (`budgets.total`), checked against every layer counted once.
     public var totalBudget: SizeBudget?
     /// What `images prune` keeps besides the declared images.

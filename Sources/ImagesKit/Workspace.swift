@@ -13,8 +13,8 @@ public final class Workspace: Sendable {
     /// The manifest, or nil when there is none (commands that only read the cache work without).
     public let manifest: ImagesManifest?
     public let manifestPath: String
-    public let store: LayoutStore
-    public let registry: RegistryClient
+    package let store: LayoutStore
+    package let registry: RegistryClient
     private let http: HTTPClient
     private let environment: [String: String]
     private let logger: Logger
@@ -194,7 +194,7 @@ public final class Workspace: Sendable {
     }
 
     /// The Docker daemon at `$DOCKER_HOST`, else `/var/run/docker.sock`.
-    public func engine() throws -> DockerEngineClient {
+    package func engine() throws -> DockerEngineClient {
         try DockerEngineClient(host: nil, httpClient: http, environment: environment)
     }
 
@@ -262,10 +262,9 @@ public final class Workspace: Sendable {
     }
 
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
-    public func remove(_ arguments: [String], engine: Bool) async throws -> (
-        images: [RemovedImage], freed: LayoutStore.Collection
-    ) {
-        try await RemoveWorkflow(store: store, engine: engine ? self.engine() : nil).run(arguments)
+    public func remove(_ arguments: [String], engine: Bool) async throws -> (images: [RemovedImage], freed: FreedSpace) {
+        let (images, freed) = try await RemoveWorkflow(store: store, engine: engine ? self.engine() : nil).run(arguments)
+        return (images, FreedSpace(blobs: freed.blobs, bytes: freed.bytes))
     }
 
     /// `images ls`: what the cache holds.
@@ -277,4 +276,11 @@ public final class Workspace: Sendable {
     public func inspect(_ text: String) throws -> [InspectedImage] {
         try InspectWorkflow(store: store).cached(text, declared: manifest?.images ?? [])
     }
+}
+
+/// What removing images freed in the cache.
+public struct FreedSpace: Sendable, Equatable {
+    /// Blobs that no remaining image needed.
+    public var blobs: Int
+    public var bytes: Int64
 }

@@ -46,12 +46,12 @@ public enum LoadMethod: String, Sendable, Codable, CaseIterable {
 /// path is fastest at (layers fetched concurrently and unpacked as they arrive); an image that
 /// cannot go that way (a daemon in a VM cannot reach our loopback, an image declared by digest
 /// only has no tag to give it) goes in a tar to `POST /images/load` instead.
-public struct LoadWorkflow: Sendable {
-    public let engine: DockerEngineClient
-    public let store: LayoutStore
-    public let logger: Logger
+package struct LoadWorkflow: Sendable {
+    package let engine: DockerEngineClient
+    package let store: LayoutStore
+    package let logger: Logger
 
-    public init(engine: DockerEngineClient, store: LayoutStore, logger: Logger = Logger(label: "swift-images")) {
+    package init(engine: DockerEngineClient, store: LayoutStore, logger: Logger = Logger(label: "swift-images")) {
         self.engine = engine
         self.store = store
         self.logger = logger
@@ -65,7 +65,7 @@ public struct LoadWorkflow: Sendable {
     ///     image by image; a method given is the only one used.
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` when the cache lacks an image
     ///   (pull first), ``EngineError`` for the daemon's refusals.
-    public func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1, method: LoadMethod? = nil) async throws
+    package func run(images: [DeclaredImage], lock: Lockfile, jobs: Int = 1, method: LoadMethod? = nil) async throws
         -> [LoadedImage]
     {
         var archive: [ArchiveImage] = []

@@ -26,9 +26,9 @@ public struct LockChange: Sendable, Equatable, Codable {
 }
 
 /// Resolves declared images to digests and produces `images.lock.json`.
-public struct LockWorkflow: Sendable {
+package struct LockWorkflow: Sendable {
     /// Which images to ask the registry about.
-    public enum Scope: Sendable {
+    package enum Scope: Sendable {
         /// Only images the lock does not pin yet (what `pull` does).
         case missing
         /// Every tag, to find those that moved (what `lock` does).
@@ -37,20 +37,20 @@ public struct LockWorkflow: Sendable {
         case only([Reference])
     }
 
-    public let registry: RegistryClient
+    package let registry: RegistryClient
     /// Where fetched manifests are kept, so that a following pull does not fetch them again.
-    public let store: LayoutStore?
+    package let store: LayoutStore?
     /// How many images are resolved at once (each a few requests, one after the other).
     static let concurrentResolutions = 8
 
-    public init(registry: RegistryClient, store: LayoutStore?) {
+    package init(registry: RegistryClient, store: LayoutStore?) {
         self.registry = registry
         self.store = store
     }
 
     /// Resolves what `scope` asks for and returns the new lock with what changed.
     /// Entries that did not change are kept exactly as they were.
-    public func run(manifest: ImagesManifest, existing: Lockfile?, scope: Scope) async throws -> (Lockfile, [LockChange]) {
+    package func run(manifest: ImagesManifest, existing: Lockfile?, scope: Scope) async throws -> (Lockfile, [LockChange]) {
         let work: [(DeclaredImage, LockedImage?, Bool)] = manifest.images.map { image in
             let previous = existing?.entry(for: image)
             let current = previous.map { $0.pins(image) } ?? false

@@ -121,16 +121,16 @@ public struct PruneReport: Sendable, Equatable, Codable {
 /// neither declared nor kept by a pattern and not used within the grace period, then every blob
 /// no remaining image needs; from the Docker daemon, the same, and never an image a container
 /// uses.
-public struct PruneWorkflow: Sendable {
-    public let store: LayoutStore
-    public let engine: DockerEngineClient?
-    public let declared: [DeclaredImage]
-    public let settings: PruneSettings
-    public let now: Date
+package struct PruneWorkflow: Sendable {
+    package let store: LayoutStore
+    package let engine: DockerEngineClient?
+    package let declared: [DeclaredImage]
+    package let settings: PruneSettings
+    package let now: Date
     /// The declared references, for a lookup per image rather than a scan.
     private let declaredReferences: Set<Reference>
 
-    public init(
+    package init(
         store: LayoutStore, engine: DockerEngineClient?, declared: [DeclaredImage], settings: PruneSettings,
         now: Date = Date()
     ) {
@@ -144,7 +144,7 @@ public struct PruneWorkflow: Sendable {
 
     /// Prunes the cache. The choice is made and carried out in one step under the cache's locks,
     /// so a pull under way finishes first and what it recorded counts as used.
-    public func pruneCache(dryRun: Bool) async throws -> PruneReport {
+    package func pruneCache(dryRun: Bool) async throws -> PruneReport {
         var kept: [PrunedImage] = []
         var removed: [PrunedImage] = []
         let (_, freed) = try await store.prune(dryRun: dryRun) { entries, record in
@@ -176,7 +176,7 @@ public struct PruneWorkflow: Sendable {
     ///
     /// `reclaimedBytes`: in a real run, what left the daemon's disk (its layers' total before and
     /// after); in a dry run, what will: see ``reclaimableBytes(removing:of:engine:usage:)``.
-    public func pruneEngine(dryRun: Bool) async throws -> PruneReport {
+    package func pruneEngine(dryRun: Bool) async throws -> PruneReport {
         guard let engine else { return PruneReport(target: .engine, dryRun: dryRun, removed: [], kept: [], reclaimedBytes: 0) }
         let declaredIDs = declaredImageIDs()
         let declaredTags = Set(declared.compactMap(\.reference.dockerTag))

@@ -43,15 +43,15 @@ public struct PulledImage: Sendable, Codable, Equatable {
 /// Pulls locked images into the cache: manifests first, then every missing blob through one
 /// bounded pool of downloads shared by all images (a sliding window, largest first), then an
 /// `index.json` entry for each image whose blobs are all in.
-public struct PullWorkflow: Sendable {
+package struct PullWorkflow: Sendable {
     /// nil means offline: nothing may be fetched.
-    public let registry: RegistryClient?
-    public let store: LayoutStore
+    package let registry: RegistryClient?
+    package let store: LayoutStore
     /// How many blobs download at once.
-    public let jobs: Int
-    public let progress: @Sendable (PullEvent) -> Void
+    package let jobs: Int
+    package let progress: @Sendable (PullEvent) -> Void
 
-    public init(
+    package init(
         registry: RegistryClient?, store: LayoutStore, jobs: Int, progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
     ) {
         self.registry = registry
@@ -72,7 +72,7 @@ public struct PullWorkflow: Sendable {
     /// - Returns: one result per image and platform, in manifest order.
     /// - Throws: ``ImagesError/notCached(_:)`` offline, ``ImagesError/imagesFailed(_:)`` when
     ///   some images failed (the others are complete in the cache).
-    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
+    package func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PulledImage] {
         try await store.withBlobsProtected { try await pull(images: images, lock: lock) }
     }
 

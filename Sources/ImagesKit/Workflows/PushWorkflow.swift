@@ -48,16 +48,16 @@ public struct PushedImage: Sendable, Codable, Equatable {
 /// the manifests by digest (an index after its manifests), then the tag. An index goes
 /// unchanged, so its digest stays; the registry wants all its manifests first, and those of the
 /// platforms the cache does not hold are fetched from the image's registry.
-public struct PushWorkflow: Sendable {
-    public let registry: RegistryClient
-    public let store: LayoutStore
+package struct PushWorkflow: Sendable {
+    package let registry: RegistryClient
+    package let store: LayoutStore
     /// Where images go: `registry[/prefix]`, each under its own repository path.
-    public let destination: Mirror
+    package let destination: Mirror
     /// How many blobs go at once.
-    public let jobs: Int
-    public let progress: @Sendable (PushEvent) -> Void
+    package let jobs: Int
+    package let progress: @Sendable (PushEvent) -> Void
 
-    public init(
+    package init(
         registry: RegistryClient, store: LayoutStore, destination: Mirror, jobs: Int,
         progress: @escaping @Sendable (PushEvent) -> Void = { _ in }
     ) {
@@ -99,7 +99,7 @@ public struct PushWorkflow: Sendable {
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` for a declared platform the cache
     ///   lacks, ``ImagesError/pushCollision(target:images:)`` before anything is sent, and the
     ///   registry's errors (``RegistryError/pushDenied(registry:repository:message:)``…).
-    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
+    package func run(images: [DeclaredImage], lock: Lockfile) async throws -> [PushedImage] {
         try await store.withBlobsProtected {
             var planned: [Plan] = []
             for image in images { planned.append(try await plan(image, entry: try lock.pinnedEntry(for: image))) }

@@ -18,12 +18,12 @@ public struct RemovedImage: Sendable, Codable, Equatable {
 /// Removes images from the cache (their `index.json` entries, then every blob nothing else
 /// needs) and, when given an engine, from the Docker daemon, never one a container uses: per
 /// argument all or nothing, the daemon asked first.
-public struct RemoveWorkflow: Sendable {
-    public let store: LayoutStore
+package struct RemoveWorkflow: Sendable {
+    package let store: LayoutStore
     /// nil: the cache only.
-    public let engine: DockerEngineClient?
+    package let engine: DockerEngineClient?
 
-    public init(store: LayoutStore, engine: DockerEngineClient?) {
+    package init(store: LayoutStore, engine: DockerEngineClient?) {
         self.store = store
         self.engine = engine
     }
@@ -32,7 +32,7 @@ public struct RemoveWorkflow: Sendable {
     /// characters); a failing argument does not stop the others.
     /// - Returns: one result per argument (a failed one carries its `error`), and what the
     ///   garbage collection freed.
-    public func run(_ arguments: [String]) async throws -> (images: [RemovedImage], freed: LayoutStore.Collection) {
+    package func run(_ arguments: [String]) async throws -> (images: [RemovedImage], freed: LayoutStore.Collection) {
         var results: [RemovedImage] = []
         for argument in arguments {
             var result = RemovedImage(argument: argument, cacheEntries: [], engine: nil, error: nil)

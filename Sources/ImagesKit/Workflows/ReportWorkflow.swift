@@ -84,14 +84,14 @@ public struct SizeReport: Sendable, Codable, Equatable {
 /// Builds the ``SizeReport`` of declared images: per layer the compressed size from the
 /// manifest, and the tar and unpacked sizes measured by decompressing each cached layer once
 /// (several at a time) and recorded in the cache's metadata, so that the next report reads them.
-public struct ReportWorkflow: Sendable {
-    public let store: LayoutStore
+package struct ReportWorkflow: Sendable {
+    package let store: LayoutStore
     /// For `--remote`: where manifests of images not in the cache are fetched.
-    public let registry: RegistryClient?
+    package let registry: RegistryClient?
     /// How many layers are decompressed at once.
-    public let jobs: Int
+    package let jobs: Int
 
-    public init(store: LayoutStore, registry: RegistryClient? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    package init(store: LayoutStore, registry: RegistryClient? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.store = store
         self.registry = registry
         self.jobs = max(1, jobs)
@@ -110,7 +110,7 @@ public struct ReportWorkflow: Sendable {
     /// - Throws: ``ImagesError/notInCache(reference:cache:)`` for an image not cached when no
     ///   registry is given; `LayoutError` for a corrupt layer (its content does not match the
     ///   config's `diff_ids`, or it is not a valid tar).
-    public func run(images: [DeclaredImage], lock: Lockfile) async throws -> SizeReport {
+    package func run(images: [DeclaredImage], lock: Lockfile) async throws -> SizeReport {
         var subjects: [Subject] = []
         for image in images {
             let entry = try lock.pinnedEntry(for: image)
