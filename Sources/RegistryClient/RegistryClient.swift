@@ -32,7 +32,6 @@ public struct RegistrySettings: Hashable, Sendable {
 /// One client is shared by a whole run: it caches tokens per registry and scope, and counts
 /// the requests it sends so that callers can prove a warm run made none.
 public final class RegistryClient: Sendable {
-    let http: HTTPClient
     let registries: [String: RegistrySettings]
     let authenticator: Authenticator
     /// Where requests, retries and resumed downloads are logged.
@@ -54,7 +53,7 @@ public final class RegistryClient: Sendable {
     ///   - logger: Receives one debug line per request and a warning per retry; secrets are
     ///     never logged.
     ///   - userAgent: The `User-Agent` of every request (registries, token services, redirects).
-    public init(
+    public convenience init(
         httpClient: HTTPClient,
         registries: [String: RegistrySettings] = [:],
         credentials: any CredentialProvider,
@@ -63,11 +62,25 @@ public final class RegistryClient: Sendable {
         logger: Logger = Logger(label: "swift-images.registry"),
         userAgent: String = "swift-images"
     ) {
-        self.http = httpClient
+        self.init(
+            exchange: httpClient, registries: registries, credentials: credentials, retryPolicy: retryPolicy,
+            requestTimeout: requestTimeout, logger: logger, userAgent: userAgent)
+    }
+
+    /// A client whose requests go to `exchange`: for unit tests of the protocol's logic.
+    package init(
+        exchange: any HTTPExchange,
+        registries: [String: RegistrySettings] = [:],
+        credentials: any CredentialProvider,
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        requestTimeout: Duration = RegistryClient.defaultRequestTimeout,
+        logger: Logger = Logger(label: "swift-images.registry"),
+        userAgent: String = "swift-images"
+    ) {
         self.registries = registries
         self.logger = logger
         self.transport = Transport(
-            http: httpClient, retryPolicy: retryPolicy,
+            http: exchange, retryPolicy: retryPolicy,
             urlPolicy: URLPolicy(insecureRegistries: Set(registries.filter { $0.value.insecure }.keys)),
             requestTimeout: requestTimeout, userAgent: userAgent, logger: logger)
         self.authenticator = Authenticator(transport: transport, credentials: credentials, logger: logger)

@@ -10,11 +10,24 @@ import Synchronization
     import Darwin
 #endif
 
+/// Where requests go: async-http-client's `HTTPClient` in use; in unit tests, an exchange that
+/// answers as a registry would (or would not), so that the protocol's logic (auth, retries,
+/// resumed downloads, uploads) is tested without a server.
+package protocol HTTPExchange: Sendable {
+    func send(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse
+}
+
+extension HTTPClient: HTTPExchange {
+    package func send(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
+        try await execute(request, deadline: deadline)
+    }
+}
+
 /// The one way requests reach registries and their token services: each URL is checked by the
 /// ``URLPolicy`` before anything is sent, each request is counted and bounded by a deadline,
 /// the registry's rate limit noted, and failures retried as the ``RetryPolicy`` says.
 final class Transport: Sendable {
-    let http: HTTPClient
+    let http: any HTTPExchange
     let retryPolicy: RetryPolicy
     let urlPolicy: URLPolicy
     /// How long one request may take in all, its body included, unless its caller allows more.
@@ -25,7 +38,7 @@ final class Transport: Sendable {
     private let limits = Mutex<[String: RateLimit]>([:])
 
     init(
-        http: HTTPClient, retryPolicy: RetryPolicy, urlPolicy: URLPolicy = URLPolicy(insecureRegistries: []),
+        http: any HTTPExchange, retryPolicy: RetryPolicy, urlPolicy: URLPolicy = URLPolicy(insecureRegistries: []),
         requestTimeout: Duration = RegistryClient.defaultRequestTimeout, userAgent: String = "swift-images", logger: Logger
     ) {
         self.http = http
@@ -71,7 +84,7 @@ final class Transport: Sendable {
             do {
                 let allowed = timeout ?? requestTimeout
                 let deadline = ContinuousClock.now + allowed
-                var response = try await http.execute(request, deadline: .now() + Self.timeAmount(allowed))
+                var response = try await http.send(request, deadline: .now() + Self.timeAmount(allowed))
                 if !streamed {
                     // The body within what is left of the same deadline.
                     response.body = .bytes(
