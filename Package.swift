@@ -143,7 +143,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit"]),
+        .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit", "OCIModel", "RegistryClient"]),
         .testTarget(
             name: "DockerEngineClientTests",
             dependencies: ["DockerEngineClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]
