@@ -144,6 +144,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ImagesKitTests", dependencies: ["ImagesKit", "OCIModel", "RegistryClient"]),
+        .testTarget(name: "ToolTests", dependencies: ["images", "ImagesKit"]),
         .testTarget(
             name: "DockerEngineClientTests",
             dependencies: ["DockerEngineClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]

@@ -155,7 +155,7 @@ public final class Workspace: Sendable {
     public func pull(
         filters: [String] = [], locked: Bool = false, offline: Bool = false, jobs: Int = 8,
         progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
-    ) async throws -> (changes: [LockChange], images: [PulledImage]) {
+    ) async throws -> PullResult {
         let manifest = try requiredManifest
         let images = try manifest.images(matching: filters)
         var lock: Lockfile
@@ -171,7 +171,7 @@ public final class Workspace: Sendable {
             if !changed.isEmpty { progress(.locked(changed)) }
         }
         let workflow = PullWorkflow(registry: offline ? nil : registry, store: store, jobs: jobs, progress: progress)
-        return (changes, try await workflow.run(images: images, lock: lock))
+        return PullResult(changes: changes, images: try await workflow.run(images: images, lock: lock))
     }
 
     /// `images push --to`: copies the declared images (or those named), as the lock pins them,
@@ -262,9 +262,9 @@ public final class Workspace: Sendable {
     }
 
     /// `images rm`: removes images from the cache, and with `engine` from the Docker daemon too.
-    public func remove(_ arguments: [String], engine: Bool) async throws -> (images: [RemovedImage], freed: FreedSpace) {
+    public func remove(_ arguments: [String], engine: Bool) async throws -> RemovalResult {
         let (images, freed) = try await RemoveWorkflow(store: store, engine: engine ? self.engine() : nil).run(arguments)
-        return (images, FreedSpace(blobs: freed.blobs, bytes: freed.bytes))
+        return RemovalResult(images: images, freed: FreedSpace(blobs: freed.blobs, bytes: freed.bytes))
     }
 
     /// `images ls`: what the cache holds.
@@ -276,6 +276,22 @@ public final class Workspace: Sendable {
     public func inspect(_ text: String) throws -> [InspectedImage] {
         try InspectWorkflow(store: store).cached(text, declared: manifest?.images ?? [])
     }
+}
+
+/// What `images pull` did.
+public struct PullResult: Sendable, Equatable {
+    /// What changed in the lock before the pull (tags it pinned anew); empty when `locked`.
+    public var changes: [LockChange]
+    /// Each declared image and platform pulled, or found cached, or failed.
+    public var images: [PulledImage]
+}
+
+/// What `images rm` did.
+public struct RemovalResult: Sendable, Equatable {
+    /// Each argument, and what became of it in the cache and the engine.
+    public var images: [RemovedImage]
+    /// What left the cache.
+    public var freed: FreedSpace
 }
 
 /// What removing images freed in the cache.

@@ -39,10 +39,10 @@ struct PullCommand: AsyncParsableCommand {
         defer { progress.transfer.end() }
         let (changes, images, loaded, rateLimits) = try await global.withWorkspace(requireManifest: true, jobs: jobs) {
             workspace in
-            let (changes, images) = try await workspace.pull(
+            let pulled = try await workspace.pull(
                 filters: references, locked: locked, offline: offline, jobs: jobs, progress: progress.handle)
             let loaded = load ? try await workspace.load(filters: references) : nil
-            return (changes, images, loaded, workspace.registry.rateLimits)
+            return (pulled.changes, pulled.images, loaded, workspace.registry.rateLimits)
         }
         if global.json {
             struct Result: Encodable {

@@ -30,8 +30,8 @@ struct RemoveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (removed, freed, engineName) = try await global.withWorkspace(requireManifest: false) { workspace in
-            let (removed, freed) = try await workspace.remove(images, engine: engine)
-            return (removed, freed, engine ? await workspace.engineName() : nil)
+            let removal = try await workspace.remove(images, engine: engine)
+            return (removal.images, removal.freed, engine ? await workspace.engineName() : nil)
         }
         if global.json {
             struct Result: Encodable {

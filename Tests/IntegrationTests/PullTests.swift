@@ -19,9 +19,10 @@ import Testing
 
     @Test func pullStoresEveryDeclaredImageVerifiedAndWritesTheLock() async throws {
         let project = try Project(images: fixtures, platforms: ["linux/amd64"])
-        let (changes, results) = try await project.withWorkspace {
+        let pulled = try await project.withWorkspace {
             try await $0.pull()
         }
+        let (changes, results) = (pulled.changes, pulled.images)
         #expect(changes.map(\.kind) == [.added, .added, .added])
         #expect(results.map(\.platform) == ["linux/amd64", "linux/amd64", "linux/amd64", "linux/arm64"])
         #expect(results.allSatisfy { $0.status == .pulled })
@@ -63,7 +64,7 @@ import Testing
         }
         let lockBefore = try project.lockText()
         let (requests, results) = try await project.withWorkspace { workspace in
-            let (_, results) = try await workspace.pull(locked: true)
+            let results = try await workspace.pull(locked: true).images
             return (workspace.registry.requestCount, results)
         }
         #expect(requests == 0)
