@@ -15,6 +15,8 @@ source "$services/env"
 # Every integration suite runs: none may skip for want of a service.
 export IMAGES_TEST_SERVICES_REQUIRED=1
 swift build --build-tests
+# The libraries' documentation builds without a warning (links resolve, parameters are documented).
+scripts/docs.sh
 IMAGES_TEST_BINARY="$(swift build --show-bin-path)/images" swift test --skip-build "$@"
 
 # Users run release builds, and the optimizer has miscompiled code here that debug builds ran

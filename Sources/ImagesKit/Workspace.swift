@@ -152,6 +152,8 @@ public final class Workspace: Sendable {
     ///   - filters: references to pull; empty means every declared image.
     ///   - locked: never change the lock; fail if it is missing or does not pin the images pulled.
     ///   - offline: make no network request; fail naming what is not cached.
+    ///   - jobs: how many blobs download at once, across all images.
+    ///   - progress: the pull's events (the plan, bytes received, each image done), as they happen.
     public func pull(
         filters: [String] = [], locked: Bool = false, offline: Bool = false, jobs: Int = 8,
         progress: @escaping @Sendable (PullEvent) -> Void = { _ in }
@@ -236,6 +238,8 @@ public final class Workspace: Sendable {
     /// `images prune`: removes what this manifest neither declares nor keeps, and what was not
     /// used within the grace period, from the cache, or with `engine` from the Docker daemon.
     /// - Parameters:
+    ///   - engine: prune the engine's images instead of the cache's.
+    ///   - dryRun: say what would go, and remove nothing.
     ///   - keep: patterns added to the manifest's `prune.keep`.
     ///   - grace: replaces the manifest's `prune.grace`.
     public func prune(engine: Bool, dryRun: Bool, keep: [String] = [], grace: TimeInterval? = nil) async throws -> PruneReport {

@@ -73,6 +73,8 @@ extension Trait where Self == ImagesTrait {
     ///   - manifest: the path of `images.json`; nil for the nearest one above the file that
     ///     uses the trait.
     ///   - load: put the images into the engine too (the default), or only into the cache.
+    ///   - sourceLocation: where the trait is used; its file is where the manifest is looked
+    ///     for, upwards.
     public static func images(
         _ references: String..., manifest: String? = nil, load: Bool = true,
         sourceLocation: SourceLocation = #_sourceLocation
@@ -97,7 +99,7 @@ public struct ImagesNotReady: Error, CustomStringConvertible {
     public let references: [String]
     /// The manifest they were looked up in; nil when none was found.
     public let manifest: String?
-    /// What went wrong: an ``ImagesError``, ``ManifestError``, or the registry's or engine's error.
+    /// What went wrong: an `ImagesError`, a `ManifestError`, or the registry's or engine's error.
     public let underlying: any Error
 
     static func noManifest(above file: String) -> ImagesNotReady {

@@ -33,7 +33,7 @@ public struct LoadedImage: Sendable, Codable, Equatable {
 /// How images go from the cache into the Docker daemon.
 public enum LoadMethod: String, Sendable, Codable, CaseIterable {
     /// The daemon pulls them from the cache, served as a read-only registry on a loopback port
-    /// (``LayoutRegistry``); then they are tagged as declared. Only for a daemon on this
+    /// (`LayoutRegistry`); then they are tagged as declared. Only for a daemon on this
     /// machine, and only for images with a tag.
     case registry
     /// Tars built on the fly from the cache, streamed to `POST /images/load`.

@@ -113,7 +113,7 @@ public struct PruneReport: Sendable, Equatable, Codable {
     public var removed: [PrunedImage]
     public var kept: [PrunedImage]
     /// Bytes freed (to be freed): for the cache, the blobs no remaining image needs; for the
-    /// daemon, see ``PruneWorkflow/pruneEngine(dryRun:)``.
+    /// daemon, see ``Workspace/prune(engine:dryRun:keep:grace:)``.
     public var reclaimedBytes: Int64
 }
 
