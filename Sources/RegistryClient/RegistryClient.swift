@@ -252,8 +252,12 @@ public final class RegistryClient: Sendable {
         if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: bytes), let errors = decoded.errors, !errors.isEmpty {
             return errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
         }
+        let said = "HTTP \(status.code) \(status.reasonPhrase)"
         let text = String(decoding: bytes.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "HTTP \(status.code) \(status.reasonPhrase)" : text
+        // Bytes that are not UTF-8 (a blob where words were expected) are not quoted; the last
+        // character may be one the 200-byte cut split.
+        guard !text.unicodeScalars.dropLast().contains("\u{FFFD}") else { return said + ", with a body that is not text" }
+        return text.isEmpty ? said : text
     }
 }
 

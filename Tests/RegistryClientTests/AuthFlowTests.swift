@@ -79,3 +79,25 @@ import Testing
         #expect(missing.requests.count == 1)
     }
 }
+
+/// What a failed request is said with: the registry's own words, its status when it has none,
+/// and never a binary body quoted as text.
+@Suite struct ErrorMessageTests {
+    static func message(_ status: HTTPResponseStatus, _ body: [UInt8]) async -> String {
+        await RegistryClient.errorMessage(of: HTTPClientResponse(status: status, body: .bytes(ByteBuffer(bytes: body))))
+    }
+
+    @Test func theRegistrysWordsItsStatusOrNotABinaryBody() async {
+        let distribution = Array(#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#.utf8)
+        #expect(await Self.message(.notFound, distribution) == "MANIFEST_UNKNOWN: manifest unknown")
+        #expect(await Self.message(.badGateway, Array("  upstream timed out\n".utf8)) == "upstream timed out")
+        #expect(await Self.message(.serviceUnavailable, []) == "HTTP 503 Service Unavailable")
+        let blob = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 128) }
+        #expect(await Self.message(.partialContent, blob) == "HTTP 206 Partial Content, with a body that is not text")
+        // Text cut inside a character at the 200th byte is still text.
+        let words = Array((String(repeating: "a", count: 199) + "é and more").utf8)
+        #expect(await Self.message(.badRequest, words) == String(repeating: "a", count: 199) + "\u{FFFD}")
+        // Control characters are shown escaped, not sent to the terminal.
+        #expect(await Self.message(.badRequest, Array("bad\u{1B}[31m".utf8)) == #"bad\u{1B}[31m"#)
+    }
+}
