@@ -15,6 +15,8 @@ trap '"$root/scripts/dockerd.sh" stop "$work/docker"; "$root/scripts/registry.sh
 
 echo "Building images in release (about 7 minutes on 2 cores the first time, seconds after that;"
 echo "the compiler's output goes to $root/.build/demo-build.log)."
+# On a fresh clone there is no .build yet to hold the log.
+mkdir -p "$root/.build"
 swift build -c release --product images >"$root/.build/demo-build.log" 2>&1 || {
   tail -n 30 "$root/.build/demo-build.log"
   exit 1
