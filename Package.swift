@@ -12,7 +12,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -36,11 +35,22 @@ let package = Package(
                 .define("XXH_NAMESPACE", to: "ZSTD_"),
             ]
         ),
+        // An HTTP/1.1 client on swift-nio: pooled connections over TCP, TLS or a unix socket,
+        // streamed bodies, timeouts. What the registry and engine clients need and no more.
+        .target(
+            name: "HTTP1Client",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "RegistryClient",
             dependencies: [
                 "OCIModel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "HTTP1Client",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -72,7 +82,7 @@ let package = Package(
             name: "DockerEngineClient",
             dependencies: [
                 "OCIModel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "HTTP1Client",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -82,6 +92,7 @@ let package = Package(
             name: "ImagesKit",
             dependencies: [
                 "OCIModel",
+                "HTTP1Client",
                 "RegistryClient",
                 "LayoutStore",
                 "LayoutRegistry",
@@ -120,11 +131,19 @@ let package = Package(
             dependencies: ["images"]
         ),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel"]),
+        .testTarget(
+            name: "HTTP1ClientTests",
+            dependencies: [
+                "HTTP1Client", "OCIModel", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["http_server.py"]
+        ),
         .testTarget(name: "FuzzTests", dependencies: ["OCIModel", "LayoutStore"]),
         .testTarget(
             name: "RegistryClientTests",
             dependencies: [
-                "RegistryClient", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "RegistryClient", "HTTP1Client",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -139,7 +158,7 @@ let package = Package(
             name: "LayoutRegistryTests",
             dependencies: [
                 "LayoutRegistry", "LayoutStore", "OCIModel",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "HTTP1Client",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -147,7 +166,7 @@ let package = Package(
         .testTarget(name: "ToolTests", dependencies: ["images", "ImagesKit"]),
         .testTarget(
             name: "DockerEngineClientTests",
-            dependencies: ["DockerEngineClient", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["DockerEngineClient", "HTTP1Client"]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -145,7 +145,7 @@ extension DockerEngineClient {
     public func load<Tar: AsyncSequence & Sendable>(_ tar: Tar, images: [String]) async throws -> [String]
     where Tar.Element == ByteBuffer {
         let response = try await send(
-            .POST, "/images/load?quiet=1", body: .stream(tar, length: .unknown),
+            .POST, "/images/load?quiet=1", body: .stream(tar, length: nil),
             headers: ["Content-Type": "application/x-tar"])
         guard response.status == .ok else {
             throw EngineError.loadFailed(engine: await name(), images: images, message: await Self.message(of: response))
@@ -211,7 +211,7 @@ extension DockerEngineClient {
     }
 
     /// Reads a JSON progress stream to its end; an error line throws `failure(message)`.
-    private static func progress(of response: HTTPClientResponse, failure: (String) -> EngineError) async throws
+    private static func progress(of response: HTTPResponse, failure: (String) -> EngineError) async throws
         -> [ProgressLine]
     {
         var lines: [ProgressLine] = []

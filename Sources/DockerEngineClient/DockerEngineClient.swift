@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -17,7 +17,7 @@ public final class DockerEngineClient: Sendable {
     let baseURL: String
     let http: HTTPClient
     /// The TLS settings of every request, when the daemon speaks TLS.
-    private let tls: TLSConfiguration?
+    private let tls: TLSSettings?
     private let negotiated: APIVersionCache
 
     /// - Parameters:
@@ -28,10 +28,8 @@ public final class DockerEngineClient: Sendable {
         let endpoint = try EngineEndpoint.checked(endpoint)
         if endpoint.host.hasPrefix("unix://") {
             let path = String(endpoint.host.dropFirst("unix://".count))
-            guard let url = URL(httpURLWithSocketPath: path, uri: "") else {
-                throw EngineError.unsupportedHost(host: endpoint.host, origin: endpoint.origin)
-            }
-            baseURL = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
+            guard path.hasPrefix("/") else { throw EngineError.unsupportedHost(host: endpoint.host, origin: endpoint.origin) }
+            baseURL = "http+unix://" + path.percentEncodedAsHost
             tls = nil
         } else {
             baseURL = (endpoint.tls == nil ? "http://" : "https://") + endpoint.host.dropFirst("tcp://".count)
@@ -54,7 +52,7 @@ public final class DockerEngineClient: Sendable {
 
     /// Verifies the daemon against the CA (else the system's roots), and presents the client's
     /// certificate when there is one.
-    private static func configuration(_ files: EngineEndpoint.TLSFiles, origin: String) throws -> TLSConfiguration {
+    private static func configuration(_ files: EngineEndpoint.TLSFiles, origin: String) throws -> TLSSettings {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .fullVerification
         do {
@@ -63,10 +61,10 @@ public final class DockerEngineClient: Sendable {
                 configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
                 configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
             }
+            return try TLSSettings(configuration)
         } catch {
             throw EngineError.unusableEndpoint(origin: origin, reason: "its TLS files cannot be read: \(error)")
         }
-        return configuration
     }
 
     /// Whether the daemon listens on this machine (a unix socket, or TCP on loopback), so that
@@ -89,7 +87,7 @@ public final class DockerEngineClient: Sendable {
     /// What answered `GET /_ping` (asked once): its API version, and Docker or Podman with its version.
     public func info() async throws -> EngineInfo {
         try await negotiated.value {
-            let response = try await self.execute(HTTPClientRequest(url: self.baseURL + "/_ping"), what: "GET /_ping")
+            let response = try await self.execute(HTTPRequest(url: self.baseURL + "/_ping"), what: "GET /_ping")
             guard response.status == .ok else {
                 let message = await Self.message(of: response)
                 if self.tls == nil, response.status == .badRequest, message.contains("HTTPS server") {
@@ -114,11 +112,11 @@ public final class DockerEngineClient: Sendable {
     }
 
     /// Sends a request to `/v{version}{path}`.
-    func send(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body? = nil, headers: HTTPHeaders = [:]) async throws
-        -> HTTPClientResponse
+    func send(_ method: HTTPMethod, _ path: String, body: HTTPRequest.Body? = nil, headers: HTTPHeaders = [:]) async throws
+        -> HTTPResponse
     {
         let version = try await apiVersion()
-        var request = HTTPClientRequest(url: "\(baseURL)/v\(version)\(path)")
+        var request = HTTPRequest(url: "\(baseURL)/v\(version)\(path)")
         request.method = method
         request.headers = headers
         request.body = body
@@ -137,11 +135,11 @@ public final class DockerEngineClient: Sendable {
         return try Self.decoder.decode(T.self, from: Data(body.readableBytesView))
     }
 
-    func execute(_ request: HTTPClientRequest, what: String) async throws -> HTTPClientResponse {
+    func execute(_ request: HTTPRequest, what: String) async throws -> HTTPResponse {
         var request = request
         // The daemon wants a Host header, which a unix socket URL has no host for.
         if tls == nil, !request.headers.contains(name: "Host") { request.headers.add(name: "Host", value: "docker") }
-        request.tlsConfiguration = tls
+        request.tls = tls
         do {
             return try await http.execute(request, deadline: .distantFuture)
         } catch {
@@ -182,7 +180,7 @@ public final class DockerEngineClient: Sendable {
     }()
 
     /// The daemon's `message` from an error answer.
-    static func message(of response: HTTPClientResponse) async -> String {
+    static func message(of response: HTTPResponse) async -> String {
         let body = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
         struct Message: Decodable { var message: String }
         if let decoded = try? JSONDecoder().decode(Message.self, from: Data(body.readableBytesView)) {

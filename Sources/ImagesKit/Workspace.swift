@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import DockerEngineClient
 import Foundation
 import LayoutStore
@@ -62,7 +62,7 @@ public final class Workspace: Sendable {
                 userAgent: Release.userAgent
             )
         } catch {
-            try? http.syncShutdown()
+            http.shutdown()
             throw error
         }
     }
@@ -90,7 +90,7 @@ public final class Workspace: Sendable {
 
     /// Closes the HTTP client.
     public func shutdown() async throws {
-        try await http.shutdown()
+        http.shutdown()
     }
 
     /// Runs `body` with this workspace, then shuts it down whatever happens.

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import Logging
 import NIOCore
@@ -101,7 +101,7 @@ actor Authenticator {
         let scopes = key.scope.split(separator: " ").map { URLQueryItem(name: "scope", value: String($0)) }
         let service = challenge.service.map { [URLQueryItem(name: "service", value: $0)] } ?? []
         let credentials = try credentials.credentials(for: key.registry)
-        var request: HTTPClientRequest
+        var request: HTTPRequest
         if let identityToken = credentials?.identityToken {
             // OAuth2: the identity token is a refresh token, exchanged with a form POST.
             guard let url = components.string else {
@@ -115,7 +115,7 @@ actor Authenticator {
                     URLQueryItem(name: "client_id", value: "swift-images"),
                     URLQueryItem(name: "refresh_token", value: identityToken),
                 ] + service + [URLQueryItem(name: "scope", value: key.scope)]
-            request = HTTPClientRequest(url: url)
+            request = HTTPRequest(url: url)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             // URLComponents leaves `+` alone, which a form decodes as a space.
@@ -127,7 +127,7 @@ actor Authenticator {
                 throw RegistryError.tokenRequestFailed(
                     registry: key.registry, realm: realm, status: 0, message: "cannot build the token URL")
             }
-            request = HTTPClientRequest(url: url)
+            request = HTTPRequest(url: url)
             if let basic = credentials?.basicAuthorization { request.headers.add(name: "Authorization", value: basic) }
         }
         logger.debug("token for \(key.scope) from \(realm)")

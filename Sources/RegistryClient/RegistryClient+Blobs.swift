@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -106,7 +106,7 @@ extension RegistryClient {
     /// `timeout`; the answer is a 200 or, for an offset, maybe a 206.
     private func openBlob(
         _ descriptor: Descriptor, of reference: Reference, from offset: Int64, timeout: Duration, what: String
-    ) async throws -> (HTTPClientResponse, url: String) {
+    ) async throws -> (HTTPResponse, url: String) {
         let path = "/v2/\(reference.repository)/blobs/\(descriptor.digest)"
         var headers = HTTPHeaders()
         if offset > 0 { headers.add(name: "Range", value: "bytes=\(offset)-") }
@@ -126,7 +126,7 @@ extension RegistryClient {
                     message: "redirect to an unusable location '\(location)'")
             }
             url = target
-            var request = HTTPClientRequest(url: target)
+            var request = HTTPRequest(url: target)
             request.headers = headers
             if Self.sameOrigin(target, baseURL(for: reference.registry)),
                 let authorization = try await authenticator.authorization(
@@ -148,7 +148,7 @@ extension RegistryClient {
     }
 
     /// The first byte a 206 answer holds, from `Content-Range: bytes FIRST-LAST/TOTAL`.
-    static func rangeStart(of response: HTTPClientResponse) -> Int64? {
+    static func rangeStart(of response: HTTPResponse) -> Int64? {
         guard let value = response.headers.first(name: "Content-Range"), value.hasPrefix("bytes "),
             let dash = value.firstIndex(of: "-")
         else { return nil }

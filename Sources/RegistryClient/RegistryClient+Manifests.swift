@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import NIOCore
 import NIOHTTP1
 import OCIModel
@@ -34,7 +34,7 @@ extension RegistryClient {
     }
 
     private func resolveDirectly(_ reference: Reference) async throws -> (Descriptor, FetchedManifest?) {
-        let response: HTTPClientResponse
+        let response: HTTPResponse
         do {
             response = try await send(
                 .HEAD,
@@ -132,7 +132,7 @@ extension RegistryClient {
     }
 
     /// Turns a non-2xx answer into the matching error, with the registry's own message.
-    static func check(_ response: HTTPClientResponse, reference: Reference, registry: String) async throws {
+    static func check(_ response: HTTPResponse, reference: Reference, registry: String) async throws {
         guard !(200..<300).contains(response.status.code) else { return }
         let message = await errorMessage(of: response)
         switch response.status {

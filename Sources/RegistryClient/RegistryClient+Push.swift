@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -93,7 +93,7 @@ extension RegistryClient {
             let response = try await send(
                 .PUT, registry: reference.registry, url: Self.appending("digest=\(descriptor.digest)", to: location),
                 headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(last.count)"],
-                body: { .stream(try contents(last), length: .known(Int64(last.count))) },
+                body: { .stream(try contents(last), length: Int64(last.count)) },
                 timeout: transferTimeout(bytes: Int64(last.count)), scope: Self.pushScope(reference), what: what)
             if failedChunks > 0, response.status == .badRequest {
                 // The registry kept other bytes than the resumed upload assumed: start again.
@@ -158,7 +158,7 @@ extension RegistryClient {
                 "Content-Type": "application/octet-stream", "Content-Length": "\(range.count)",
                 "Content-Range": "\(range.lowerBound)-\(range.upperBound - 1)",
             ],
-            body: { .stream(try contents(range), length: .known(Int64(range.count))) },
+            body: { .stream(try contents(range), length: Int64(range.count)) },
             timeout: transferTimeout(bytes: Int64(range.count)), scope: Self.pushScope(reference), what: what)
         try await Self.expect(202, response, registry: reference.registry, request: what)
         return try self.location(of: response, registry: reference.registry, request: what)
@@ -175,7 +175,7 @@ extension RegistryClient {
     /// How many bytes an upload holds, from its status's `Range: 0-LAST`. Distribution says
     /// `0-0` for an empty upload too: taken as empty (a chunk is never one byte), and the digest
     /// check at the end catches any error.
-    static func received(_ response: HTTPClientResponse) -> Int64 {
+    static func received(_ response: HTTPResponse) -> Int64 {
         guard let last = response.headers.first(name: "Range")?.split(separator: "-").last.flatMap({ Int64($0) }), last > 0,
             last < Descriptor.maximumSize
         else { return 0 }
@@ -218,7 +218,7 @@ extension RegistryClient {
         }
     }
 
-    private static func expect(_ status: UInt, _ response: HTTPClientResponse, registry: String, request: String)
+    private static func expect(_ status: UInt, _ response: HTTPResponse, registry: String, request: String)
         async throws
     {
         guard response.status.code != status else { return }
@@ -231,7 +231,7 @@ extension RegistryClient {
     }
 
     /// The absolute URL of the answer's `Location` (registries may send it relative).
-    private func location(of response: HTTPClientResponse, registry: String, request: String) throws -> String {
+    private func location(of response: HTTPResponse, registry: String, request: String) throws -> String {
         guard let location = response.headers.first(name: "Location"),
             let url = URL(string: location, relativeTo: URL(string: baseURL(for: registry)))?.absoluteURL.absoluteString
         else {

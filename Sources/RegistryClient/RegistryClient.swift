@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import Logging
 import NIOCore
@@ -27,7 +27,7 @@ public struct RegistrySettings: Hashable, Sendable {
 }
 
 /// A client for the OCI distribution API (https://github.com/opencontainers/distribution-spec):
-/// manifests, blobs and the auth flows in front of them, over async-http-client.
+/// manifests, blobs and the auth flows in front of them, over ``HTTPClient``.
 ///
 /// One client is shared by a whole run: it caches tokens per registry and scope, and counts
 /// the requests it sends so that callers can prove a warm run made none.
@@ -92,17 +92,10 @@ public final class RegistryClient: Sendable {
     ///   counts as broken (and a download is resumed).
     public static func makeHTTPClient(connectionsPerHost: Int = 8, readTimeout: Duration = .seconds(60)) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.timeout = .init(connect: .seconds(15), read: Transport.timeAmount(readTimeout))
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: max(connectionsPerHost, 1)
-        )
-        // A refused connection is an answer: say so at once instead of retrying until the
-        // connect timeout. Retrying with backoff is the caller's decision.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        configuration.connectTimeout = .seconds(15)
+        configuration.readTimeout = readTimeout
+        configuration.connectionsPerDestination = connectionsPerHost
+        return HTTPClient(configuration: configuration)
     }
 
     /// How long one request may take in all by default: 5 minutes.
@@ -172,12 +165,12 @@ public final class RegistryClient: Sendable {
         registry: String,
         path: String,
         headers: HTTPHeaders = [:],
-        body: (() throws -> HTTPClientRequest.Body)? = nil,
+        body: (() throws -> HTTPRequest.Body)? = nil,
         timeout: Duration? = nil,
         streamed: Bool = false,
         scope: String,
         what: @autoclosure () -> String
-    ) async throws -> HTTPClientResponse {
+    ) async throws -> HTTPResponse {
         try await send(
             method, registry: registry, url: baseURL(for: registry) + path, headers: headers, body: body, timeout: timeout,
             streamed: streamed, scope: scope, what: what())
@@ -193,19 +186,19 @@ public final class RegistryClient: Sendable {
         registry: String,
         url: String,
         headers: HTTPHeaders = [:],
-        body: (() throws -> HTTPClientRequest.Body)? = nil,
+        body: (() throws -> HTTPRequest.Body)? = nil,
         timeout: Duration? = nil,
         streamed: Bool = false,
         scope: String,
         what: @autoclosure () -> String
-    ) async throws -> HTTPClientResponse {
+    ) async throws -> HTTPResponse {
         let ownOrigin = Self.sameOrigin(url, baseURL(for: registry))
         var authorization =
             ownOrigin
             ? try await authenticator.authorization(
                 registry: registry, scope: scope) : nil
         for attempt in 0..<2 {
-            var request = HTTPClientRequest(url: url)
+            var request = HTTPRequest(url: url)
             request.method = method
             request.headers = headers
             if let body { request.body = try body() }
@@ -231,7 +224,7 @@ public final class RegistryClient: Sendable {
     /// The registry's own explanation of a failed request: `CODE: message` from the
     /// distribution error body, else the start of the body, else the status; at most 300
     /// characters, control characters escaped.
-    static func errorMessage(of response: HTTPClientResponse) async -> String {
+    static func errorMessage(of response: HTTPResponse) async -> String {
         let body =
             (try? await Transport.collect(response.body, upTo: 64 * 1024, by: .now + .seconds(10), timeout: .seconds(10)))
             ?? ByteBuffer()
@@ -274,11 +267,7 @@ func describe(_ error: any Error) -> String {
     if let unknown = unresolvedHost(error) {
         return "cannot resolve the host name \(unknown.host) (\(unknown.errorDescription))"
     }
-    if let error = error as? HTTPClientError {
-        if error == .readTimeout { return "nothing came within the read timeout" }
-        if error == .deadlineExceeded { return "the answer did not come within the request timeout" }
-        return String(describing: error)
-    }
+    if let error = error as? HTTPClientError { return error.description }
     let text = String(describing: error)
     if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused" }
     if text.contains("connectTimeout") { return "connection timed out" }

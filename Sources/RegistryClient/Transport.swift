@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import NIOCore
 import Logging
 import NIOHTTP1
@@ -10,15 +10,15 @@ import Synchronization
     import Darwin
 #endif
 
-/// Where requests go: async-http-client's `HTTPClient` in use; in unit tests, an exchange that
+/// Where requests go: ``HTTPClient`` in use; in unit tests, an exchange that
 /// answers as a registry would (or would not), so that the protocol's logic (auth, retries,
 /// resumed downloads, uploads) is tested without a server.
 package protocol HTTPExchange: Sendable {
-    func send(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse
+    func send(_ request: HTTPRequest, deadline: NIODeadline) async throws -> HTTPResponse
 }
 
 extension HTTPClient: HTTPExchange {
-    package func send(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    package func send(_ request: HTTPRequest, deadline: NIODeadline) async throws -> HTTPResponse {
         try await execute(request, deadline: deadline)
     }
 }
@@ -68,8 +68,8 @@ final class Transport: Sendable {
     /// registry can hold a request open by sending a byte now and then; a streamed body (a
     /// blob) is the caller's to read by the deadline it set.
     /// - Parameter timeout: how long each try may take; ``requestTimeout`` by default.
-    func execute(_ request: HTTPClientRequest, registry: String, timeout: Duration? = nil, streamed: Bool = false)
-        async throws -> HTTPClientResponse
+    func execute(_ request: HTTPRequest, registry: String, timeout: Duration? = nil, streamed: Bool = false)
+        async throws -> HTTPResponse
     {
         try urlPolicy.check(request.url, for: registry)
         var request = request
@@ -81,10 +81,10 @@ final class Transport: Sendable {
             logger.debug("\(request.method) \(request.url)")
             let delay: Duration
             let reason: String
+            let allowed = timeout ?? requestTimeout
             do {
-                let allowed = timeout ?? requestTimeout
                 let deadline = ContinuousClock.now + allowed
-                var response = try await http.send(request, deadline: .now() + Self.timeAmount(allowed))
+                var response = try await http.send(request, deadline: .now() + HTTPClient.timeAmount(allowed))
                 if !streamed {
                     // The body within what is left of the same deadline.
                     response.body = .bytes(
@@ -111,6 +111,8 @@ final class Transport: Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
+                // The client's deadline is the one set here: say how long it was.
+                let error = (error as? HTTPClientError) == .deadlineExceeded ? DeadlineExceeded(timeout: allowed) : error
                 // A name that does not exist stays so; a resolver that is down (EAI_AGAIN) may recover.
                 let unresolvable = unresolvedHost(error).map { $0.errorCode != Int(EAI_AGAIN) } ?? false
                 guard retryable, !unresolvable, retry + 1 < retryPolicy.attempts else {
@@ -134,7 +136,7 @@ final class Transport: Sendable {
     /// (checked as each piece arrives; the read timeout bounds the wait for a piece).
     /// - Parameter timeout: the allowance the deadline stands for, named in the error.
     static func collect(
-        _ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: ContinuousClock.Instant, timeout: Duration
+        _ body: HTTPResponse.Body, upTo limit: Int, by deadline: ContinuousClock.Instant, timeout: Duration
     ) async throws -> ByteBuffer {
         var buffer = ByteBuffer()
         for try await chunk in body {
@@ -150,12 +152,5 @@ final class Transport: Sendable {
     struct DeadlineExceeded: Error, CustomStringConvertible {
         var timeout: Duration
         var description: String { "the answer did not complete within \(timeout.spoken)" }
-    }
-
-    /// A duration as NIO's time amount, saturating far beyond any real deadline.
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        guard seconds < Int64.max / 1_000_000_000 - 1 else { return .hours(24 * 365) }
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The one place that decides which URLs the client may send a request to, whoever named them:
 /// the registry's own endpoints, mirrors, token realms, blob redirects and upload locations.
 ///
-/// - only `http` and `https` (any case): never async-http-client's `http+unix` or `https+unix`,
+/// - only `http` and `https` (any case): never `http+unix` (which `HTTPClient` reaches a unix socket by) or `https+unix`,
 ///   which would reach a local socket such as the Docker daemon's;
 /// - plain `http` only to a loopback host (`localhost`, literal `127.0.0.0/8`, `[::1]`), to a
 ///   host marked insecure, or on behalf of a registry marked insecure;

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Testing
 
 @testable import DockerEngineClient
@@ -41,8 +41,8 @@ import Testing
     }
 
     @Test func dockerHostForms() throws {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { try? http.syncShutdown() }
+        let http = HTTPClient()
+        defer { http.shutdown() }
         let unix = try DockerEngineClient(host: "unix:///var/run/docker.sock", httpClient: http)
         #expect(unix.baseURL == "http+unix://%2Fvar%2Frun%2Fdocker.sock")
         let tcp = try DockerEngineClient(host: "tcp://127.0.0.1:2375", httpClient: http)
@@ -60,9 +60,7 @@ import Testing
     }
 
     @Test func aMissingSocketIsAClearError() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let http = HTTPClient()
         let client = try DockerEngineClient(host: "unix:///nonexistent/docker.sock", httpClient: http)
         await #expect {
             try await client.apiVersion()
@@ -82,6 +80,6 @@ import Testing
                     + "set DOCKER_HOST (unix:///run/podman/podman.sock, tcp://HOST:2376 with DOCKER_TLS_VERIFY=1) "
                     + "or choose a Docker context (DOCKER_CONTEXT, 'docker context use NAME')")
         }
-        try await http.shutdown()
+        http.shutdown()
     }
 }

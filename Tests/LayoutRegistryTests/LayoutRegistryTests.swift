@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import LayoutStore
 import NIOCore
@@ -45,13 +45,16 @@ struct CachedImage {
     }
 }
 
+/// One client for the tests' requests.
+let sharedClient = HTTPClient()
+
 /// Sends one request and reads the whole answer.
-func fetch(_ url: String, _ method: HTTPMethod = .GET, client: HTTPClient = .shared) async throws -> (
+func fetch(_ url: String, _ method: HTTPMethod = .GET, client: HTTPClient = sharedClient) async throws -> (
     status: UInt, headers: HTTPHeaders, body: [UInt8]
 ) {
-    var request = HTTPClientRequest(url: url)
+    var request = HTTPRequest(url: url)
     request.method = method
-    let response = try await client.execute(request, timeout: .seconds(30))
+    let response = try await client.execute(request, deadline: .now() + .seconds(30))
     let body = try await response.body.collect(upTo: 16 << 20)
     return (response.status.code, response.headers, Array(body.readableBytesView))
 }
@@ -122,12 +125,7 @@ func fetch(_ url: String, _ method: HTTPMethod = .GET, client: HTTPClient = .sha
             #expect(ping.status == 200)
             return address
         }
-        // A client that does not retry a refused connection until its deadline, as the shared one does.
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        await #expect(throws: (any Error).self) { try await fetch("http://\(address)/v2/", client: client) }
-        try await client.shutdown()
+        await #expect(throws: (any Error).self) { try await fetch("http://\(address)/v2/") }
     }
 
     @Test(arguments: [

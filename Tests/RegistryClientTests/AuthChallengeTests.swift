@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import Logging
 import Testing

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -18,8 +18,8 @@ import Testing
     static let challenge =
         #"Bearer realm="http://127.0.0.1:5001/token",service="registry",scope="repository:test/app:pull""#
 
-    static func manifestAnswer() -> HTTPClientResponse {
-        HTTPClientResponse(
+    static func manifestAnswer() -> HTTPResponse {
+        HTTPResponse(
             status: .ok,
             headers: [
                 "Content-Type": MediaType.ociManifest, "Docker-Content-Digest": SHA256.digest(of: manifest).description,
@@ -27,15 +27,15 @@ import Testing
             body: .bytes(ByteBuffer(bytes: manifest)))
     }
 
-    static func token(_ value: String) -> HTTPClientResponse {
-        HTTPClientResponse(status: .ok, body: .bytes(ByteBuffer(string: #"{"token": "\#(value)", "expires_in": 300}"#)))
+    static func token(_ value: String) -> HTTPResponse {
+        HTTPResponse(status: .ok, body: .bytes(ByteBuffer(string: #"{"token": "\#(value)", "expires_in": 300}"#)))
     }
 
     @Test func aChallengeGetsOneTokenForTheScopeAndTheTokenIsKept() async throws {
         let exchange = ScriptedExchange { request, _ in
             if request.url.hasPrefix("http://127.0.0.1:5001/token") { return Self.token("t1") }
             guard request.header("Authorization") == "Bearer t1" else {
-                return HTTPClientResponse(status: .unauthorized, headers: ["WWW-Authenticate": Self.challenge])
+                return HTTPResponse(status: .unauthorized, headers: ["WWW-Authenticate": Self.challenge])
             }
             return Self.manifestAnswer()
         }
@@ -54,7 +54,7 @@ import Testing
     @Test func aTokenRefusedIsRenewedOnceAndThenTheRefusalStands() async throws {
         let exchange = ScriptedExchange { request, _ in
             if request.url.hasPrefix("http://127.0.0.1:5001/token") { return Self.token("refused") }
-            return HTTPClientResponse(
+            return HTTPResponse(
                 status: .unauthorized, headers: ["WWW-Authenticate": Self.challenge],
                 body: .bytes(ByteBuffer(string: #"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#)))
         }
@@ -69,12 +69,12 @@ import Testing
 
     @Test func a503IsRetriedAndA404IsNot() async throws {
         let unavailable = ScriptedExchange { _, number in
-            number == 0 ? HTTPClientResponse(status: .serviceUnavailable) : Self.manifestAnswer()
+            number == 0 ? HTTPResponse(status: .serviceUnavailable) : Self.manifestAnswer()
         }
         _ = try await unavailable.client().fetchManifest(Self.reference)
         #expect(unavailable.requests.count == 2)
 
-        let missing = ScriptedExchange { _, _ in HTTPClientResponse(status: .notFound) }
+        let missing = ScriptedExchange { _, _ in HTTPResponse(status: .notFound) }
         await #expect(throws: RegistryError.self) { try await missing.client().fetchManifest(Self.reference) }
         #expect(missing.requests.count == 1)
     }
@@ -84,7 +84,7 @@ import Testing
 /// and never a binary body quoted as text.
 @Suite struct ErrorMessageTests {
     static func message(_ status: HTTPResponseStatus, _ body: [UInt8]) async -> String {
-        await RegistryClient.errorMessage(of: HTTPClientResponse(status: status, body: .bytes(ByteBuffer(bytes: body))))
+        await RegistryClient.errorMessage(of: HTTPResponse(status: status, body: .bytes(ByteBuffer(bytes: body))))
     }
 
     @Test func theRegistrysWordsItsStatusOrNotABinaryBody() async {

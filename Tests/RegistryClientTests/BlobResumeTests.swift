@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import NIOCore
 import NIOHTTP1
 import OCIModel
@@ -28,9 +28,9 @@ import Testing
     @Test func aBrokenDownloadAsksForTheRestAndTakesTheMatching206() async throws {
         let exchange = ScriptedExchange { request, number in
             switch number {
-            case 0: return HTTPClientResponse(status: .ok, body: bodyBreakingOff(after: Array(Self.content[..<400])))
+            case 0: return HTTPResponse(status: .ok, body: bodyBreakingOff(after: Array(Self.content[..<400])))
             default:
-                return HTTPClientResponse(
+                return HTTPResponse(
                     status: .partialContent, headers: ["Content-Range": "bytes 400-999/1000"],
                     body: .bytes(ByteBuffer(bytes: Self.content[400...])))
             }
@@ -51,12 +51,12 @@ import Testing
     func anAnswerThatIsNotTheRestStartsTheBlobAgain(status: HTTPResponseStatus, contentRange: String?) async throws {
         let exchange = ScriptedExchange { request, number in
             switch number {
-            case 0: return HTTPClientResponse(status: .ok, body: bodyBreakingOff(after: Array(Self.content[..<400])))
+            case 0: return HTTPResponse(status: .ok, body: bodyBreakingOff(after: Array(Self.content[..<400])))
             case 1 where status == .partialContent:
-                return HTTPClientResponse(
+                return HTTPResponse(
                     status: .partialContent, headers: ["Content-Range": contentRange ?? ""],
                     body: .bytes(ByteBuffer(bytes: Self.content[300...])))
-            default: return HTTPClientResponse(status: .ok, body: .bytes(ByteBuffer(bytes: Self.content)))
+            default: return HTTPResponse(status: .ok, body: .bytes(ByteBuffer(bytes: Self.content)))
             }
         }
         let (bytes, restarts) = try await fetch(with: exchange)
@@ -69,7 +69,7 @@ import Testing
     @Test func aDownloadThatKeepsBreakingFailsAfterThePolicysTriesSayingWhere() async throws {
         let exchange = ScriptedExchange { request, number in
             let start = number * 100
-            return HTTPClientResponse(
+            return HTTPResponse(
                 status: number == 0 ? .ok : .partialContent,
                 headers: number == 0 ? [:] : ["Content-Range": "bytes \(start)-999/1000"],
                 body: bodyBreakingOff(after: Array(Self.content[start..<start + 100])))

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import Logging
 import Testing
@@ -87,7 +87,7 @@ import Testing
         } throws: { error in
             String(describing: error).contains("plain HTTP")
         }
-        try await http.shutdown()
+        http.shutdown()
     }
 
     @Test func aChallengeWidensTheScope() throws {

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import Foundation
 import Logging
 import Testing
@@ -6,7 +6,7 @@ import Testing
 @testable import RegistryClient
 
 @Suite struct RegistryEndpointTests {
-    func client(_ registries: [String: RegistrySettings]) -> (RegistryClient, AsyncHTTPClient.HTTPClient) {
+    func client(_ registries: [String: RegistrySettings]) -> (RegistryClient, HTTPClient) {
         let http = RegistryClient.makeHTTPClient()
         return (
             RegistryClient(httpClient: http, registries: registries, credentials: DockerConfigCredentials(entries: [:])), http
@@ -21,7 +21,7 @@ import Testing
         #expect(client.baseURL(for: "registry.internal:5001") == "https://registry.internal:5001")
         #expect(client.baseURL(for: "localhost:5000") == "http://localhost:5000")
         #expect(client.baseURL(for: "127.0.0.1:5000") == "http://127.0.0.1:5000")
-        try await http.shutdown()
+        http.shutdown()
     }
 
     @Test func redirectsKeepCredentialsOnlyOnTheSameOrigin() {

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import HTTP1Client
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -9,17 +9,17 @@ import Synchronization
 /// registry reduced to the answers a test needs, for the client's logic without a server (the
 /// integration tests meet the real registry).
 final class ScriptedExchange: HTTPExchange {
-    private let answer: @Sendable (_ request: HTTPClientRequest, _ number: Int) async throws -> HTTPClientResponse
-    private let log = Mutex<[HTTPClientRequest]>([])
+    private let answer: @Sendable (_ request: HTTPRequest, _ number: Int) async throws -> HTTPResponse
+    private let log = Mutex<[HTTPRequest]>([])
 
     /// - Parameter answer: the answer to a request, given the request and its number (0 for the first).
-    init(_ answer: @escaping @Sendable (_ request: HTTPClientRequest, _ number: Int) async throws -> HTTPClientResponse) {
+    init(_ answer: @escaping @Sendable (_ request: HTTPRequest, _ number: Int) async throws -> HTTPResponse) {
         self.answer = answer
     }
 
-    var requests: [HTTPClientRequest] { log.withLock { $0 } }
+    var requests: [HTTPRequest] { log.withLock { $0 } }
 
-    func send(_ request: HTTPClientRequest, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    func send(_ request: HTTPRequest, deadline: NIODeadline) async throws -> HTTPResponse {
         let number = log.withLock { log in
             log.append(request)
             return log.count - 1
@@ -36,7 +36,7 @@ final class ScriptedExchange: HTTPExchange {
 }
 
 /// A body that sends `bytes`, then breaks off as a reset connection does.
-func bodyBreakingOff(after bytes: [UInt8]) -> HTTPClientResponse.Body {
+func bodyBreakingOff(after bytes: [UInt8]) -> HTTPResponse.Body {
     let stream = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
         continuation.yield(ByteBuffer(bytes: bytes))
         continuation.finish(throwing: ConnectionReset())
@@ -46,7 +46,7 @@ func bodyBreakingOff(after bytes: [UInt8]) -> HTTPClientResponse.Body {
 
 struct ConnectionReset: Error {}
 
-extension HTTPClientRequest {
+extension HTTPRequest {
     /// The value of a header the client sent.
     func header(_ name: String) -> String? { headers.first(name: name) }
 }
