@@ -64,7 +64,7 @@ for revision in "${revisions[@]}"; do
   consumer="$work/consumer-$commit"
   mkdir -p "$consumer"
   cp -r "$clone/Examples/ServiceWithDatabase/." "$consumer/"
-  sed -i "s#.package(path: \"../..\")#.package(path: \"$clone\")#" "$consumer/Package.swift"
+  sed -i "s#path: \"../..\"#path: \"$clone\"#" "$consumer/Package.swift"
   (cd "$consumer" && swift package resolve >/dev/null 2>&1)
   timed "plugin-$commit" "$consumer" swift package --allow-network-connections all --allow-writing-to-package-directory images --version
 done
