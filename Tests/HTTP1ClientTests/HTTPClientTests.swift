@@ -18,6 +18,18 @@ import Testing
         return HTTPClient(configuration: configuration)
     }
 
+    /// Runs `body` with a fresh server and a client of its own, and stops both after.
+    func withServer(
+        _ kind: PythonServer.Kind = .tcp, readTimeout: Duration = .seconds(10), connections: Int = 8,
+        _ body: (PythonServer, HTTPClient) async throws -> Void
+    ) async throws {
+        let server = try await PythonServer(kind)
+        defer { server.stop() }
+        let http = client(readTimeout: readTimeout, connections: connections)
+        defer { http.shutdown() }
+        try await body(server, http)
+    }
+
     func get(_ url: String, _ method: HTTPMethod = .GET, with client: HTTPClient, within: TimeAmount = .seconds(10))
         async throws -> (HTTPResponse, [UInt8])
     {
@@ -27,170 +39,146 @@ import Testing
     }
 
     @Test func keepsOneConnectionAliveAcrossRequestsAndEveryFraming() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        #expect(try await get(server.baseURL + "/bytes/300000", with: http).1 == Self.pattern)
-        #expect(try await get(server.baseURL + "/chunked/250000", with: http).1 == Array(Self.pattern[..<250_000]))
-        let (head, body) = try await get(server.baseURL + "/bytes/1000", .HEAD, with: http)
-        #expect(head.headers.first(name: "Content-Length") == "1000" && body.isEmpty)
-        #expect(try await get(server.baseURL + "/bytes/0", with: http).1.isEmpty)
-        #expect(try await server.connections() - 1 == 1)
+        try await withServer { server, http throws in
+            #expect(try await get(server.baseURL + "/bytes/300000", with: http).1 == Self.pattern)
+            #expect(try await get(server.baseURL + "/chunked/250000", with: http).1 == Array(Self.pattern[..<250_000]))
+            let (head, body) = try await get(server.baseURL + "/bytes/1000", .HEAD, with: http)
+            #expect(head.headers.first(name: "Content-Length") == "1000" && body.isEmpty)
+            #expect(try await get(server.baseURL + "/bytes/0", with: http).1.isEmpty)
+            #expect(try await server.connections() - 1 == 1)
+        }
     }
 
     @Test func aBodyThatEndsWithItsConnectionIsReadToTheEndAndTheConnectionNotReused() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        #expect(try await get(server.baseURL + "/until-close/123456", with: http).1 == Array(Self.pattern[..<123_456]))
-        #expect(try await get(server.baseURL + "/bytes/10", with: http).1.count == 10)
-        #expect(try await server.connections() - 1 == 2)
+        try await withServer { server, http throws in
+            #expect(try await get(server.baseURL + "/until-close/123456", with: http).1 == Array(Self.pattern[..<123_456]))
+            #expect(try await get(server.baseURL + "/bytes/10", with: http).1.count == 10)
+            #expect(try await server.connections() - 1 == 2)
+        }
     }
 
     @Test func aKeptAliveConnectionTheServerClosedIsReplacedWithoutAFailure() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        #expect(try await get(server.baseURL + "/then-close", with: http).1 == Array("bye".utf8))
-        // The server closed it unsaid, after the answer; the client learns it on its next try.
-        for _ in 0..<3 {
-            #expect(try await get(server.baseURL + "/bytes/5", with: http).1.count == 5)
+        try await withServer { server, http throws in
+            #expect(try await get(server.baseURL + "/then-close", with: http).1 == Array("bye".utf8))
+            // The server closed it unsaid, after the answer; the client learns it on its next try.
+            for _ in 0..<3 {
+                #expect(try await get(server.baseURL + "/bytes/5", with: http).1.count == 5)
+            }
+            #expect(try await server.connections() - 1 == 2)
         }
-        #expect(try await server.connections() - 1 == 2)
     }
 
     @Test func aBodyLeftUnreadClosesItsConnectionAndTheNextRequestOpensAnother() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        do {
-            let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
-            var iterator = response.body.makeAsyncIterator()
-            #expect(try await iterator.next() != nil)
+        try await withServer { server, http throws in
+            do {
+                let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+                var iterator = response.body.makeAsyncIterator()
+                #expect(try await iterator.next() != nil)
+            }
+            #expect(try await get(server.baseURL + "/bytes/7", with: http).1 == Array(Self.pattern[..<7]))
+            #expect(try await server.connections() - 1 == 2)
         }
-        #expect(try await get(server.baseURL + "/bytes/7", with: http).1 == Array(Self.pattern[..<7]))
-        #expect(try await server.connections() - 1 == 2)
     }
 
     @Test func aServerThatFallsSilentFailsByTheReadTimeout() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client(readTimeout: .milliseconds(300))
-        defer { http.shutdown() }
-        let start = ContinuousClock.now
-        await #expect(throws: HTTPClientError.readTimeout) { try await get(server.baseURL + "/stall", with: http) }
-        // The server is silent for 30 s.
-        #expect(ContinuousClock.now - start < .seconds(15))
+        try await withServer(readTimeout: .milliseconds(300)) { server, http throws in
+            let start = ContinuousClock.now
+            await #expect(throws: HTTPClientError.readTimeout) { try await get(server.baseURL + "/stall", with: http) }
+            // The server is silent for 30 s.
+            #expect(ContinuousClock.now - start < .seconds(15))
+        }
     }
 
     @Test func aReaderThatPausesIsNotASilentServer() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client(readTimeout: .milliseconds(300))
-        defer { http.shutdown() }
-        let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
-        var received: [UInt8] = []
-        for try await piece in response.body {
-            if received.isEmpty { try await Task.sleep(for: .seconds(1)) }
-            received += piece.readableBytesView
+        try await withServer(readTimeout: .milliseconds(300)) { server, http throws in
+            let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+            var received: [UInt8] = []
+            for try await piece in response.body {
+                if received.isEmpty { try await Task.sleep(for: .seconds(1)) }
+                received += piece.readableBytesView
+            }
+            #expect(received == Self.pattern)
         }
-        #expect(received == Self.pattern)
     }
 
     @Test func theDeadlineBoundsTheBodyAsWellAsTheHead() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        let start = ContinuousClock.now
-        await #expect(throws: HTTPClientError.deadlineExceeded) {
-            try await get(server.baseURL + "/trickle/400", with: http, within: .milliseconds(500))
+        try await withServer { server, http throws in
+            let start = ContinuousClock.now
+            await #expect(throws: HTTPClientError.deadlineExceeded) {
+                try await get(server.baseURL + "/trickle/400", with: http, within: .milliseconds(500))
+            }
+            // The body alone takes 20 s.
+            #expect(ContinuousClock.now - start < .seconds(10))
         }
-        // The body alone takes 20 s.
-        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     @Test func streamsARequestBodyWithItsLengthOrChunked() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        let pieces = stride(from: 0, to: Self.pattern.count, by: 70_000).map {
-            ByteBuffer(bytes: Self.pattern[$0..<min($0 + 70_000, Self.pattern.count)])
+        try await withServer { server, http throws in
+            let pieces = stride(from: 0, to: Self.pattern.count, by: 70_000).map {
+                ByteBuffer(bytes: Self.pattern[$0..<min($0 + 70_000, Self.pattern.count)])
+            }
+            let expected = String(SHA256.digest(of: Self.pattern).description.dropFirst("sha256:".count))
+            for length in [Int64(Self.pattern.count), nil] {
+                var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
+                request.body = .stream(pieces.async, length: length)
+                let response = try await http.execute(request, deadline: .now() + .seconds(10))
+                let echo = try JSONDecoder().decode(Echo.self, from: Data(try await response.body.collect(upTo: 4096).readableBytesView))
+                #expect(echo == Echo(length: Self.pattern.count, sha256: expected, chunked: length == nil))
+            }
+            #expect(try await server.connections() - 1 == 1)
         }
-        let expected = String(SHA256.digest(of: Self.pattern).description.dropFirst("sha256:".count))
-        for length in [Int64(Self.pattern.count), nil] {
-            var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
-            request.body = .stream(pieces.async, length: length)
-            let response = try await http.execute(request, deadline: .now() + .seconds(10))
-            let echo = try JSONDecoder().decode(Echo.self, from: Data(try await response.body.collect(upTo: 4096).readableBytesView))
-            #expect(echo == Echo(length: Self.pattern.count, sha256: expected, chunked: length == nil))
-        }
-        #expect(try await server.connections() - 1 == 1)
     }
 
     @Test func aStreamLongerOrShorterThanItsLengthFailsAndItsConnectionIsClosed() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        for (announced, sent) in [(Int64(10), 11), (Int64(12), 11)] {
-            var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
-            request.body = .stream([ByteBuffer(repeating: 1, count: sent)].async, length: announced)
-            await #expect(throws: HTTPClientError.bodyLengthMismatch(announced: announced, sent: Int64(sent))) {
-                _ = try await http.execute(request, deadline: .now() + .seconds(10))
+        try await withServer { server, http throws in
+            for (announced, sent) in [(Int64(10), 11), (Int64(12), 11)] {
+                var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
+                request.body = .stream([ByteBuffer(repeating: 1, count: sent)].async, length: announced)
+                await #expect(throws: HTTPClientError.bodyLengthMismatch(announced: announced, sent: Int64(sent))) {
+                    _ = try await http.execute(request, deadline: .now() + .seconds(10))
+                }
             }
+            #expect(try await get(server.baseURL + "/bytes/3", with: http).1.count == 3)
         }
-        #expect(try await get(server.baseURL + "/bytes/3", with: http).1.count == 3)
     }
 
     @Test func anAnswerThatComesBeforeTheBodyIsSentIsReadNotWaitedBehindIt() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        // 64 MiB that the server never reads: more than any socket buffers hold.
-        let endless = AsyncStream<ByteBuffer> { continuation in
-            for _ in 0..<1024 { continuation.yield(ByteBuffer(repeating: 0, count: 1 << 16)) }
-            continuation.finish()
+        try await withServer { server, http throws in
+            // 64 MiB that the server never reads: more than any socket buffers hold.
+            let endless = AsyncStream<ByteBuffer> { continuation in
+                for _ in 0..<1024 { continuation.yield(ByteBuffer(repeating: 0, count: 1 << 16)) }
+                continuation.finish()
+            }
+            var request = HTTPRequest(url: server.baseURL + "/refuse", method: .PUT)
+            request.body = .stream(endless, length: 1 << 26)
+            let response = try await http.execute(request, deadline: .now() + .seconds(10))
+            #expect(response.status == .payloadTooLarge)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "too large")
         }
-        var request = HTTPRequest(url: server.baseURL + "/refuse", method: .PUT)
-        request.body = .stream(endless, length: 1 << 26)
-        let response = try await http.execute(request, deadline: .now() + .seconds(10))
-        #expect(response.status == .payloadTooLarge)
-        #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "too large")
     }
 
     @Test func requestsBeyondTheConnectionLimitWaitTheirTurn() async throws {
-        let server = try await PythonServer()
-        defer { server.stop() }
-        let http = client(connections: 2)
-        defer { http.shutdown() }
-        try await withThrowingTaskGroup(of: [UInt8].self) { group in
-            for _ in 0..<6 { group.addTask { try await get(server.baseURL + "/slow/100", with: http).1 } }
-            for try await body in group { #expect(body == Array("ok".utf8)) }
+        try await withServer(connections: 2) { server, http throws in
+            try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for _ in 0..<6 { group.addTask { try await get(server.baseURL + "/slow/100", with: http).1 } }
+                for try await body in group { #expect(body == Array("ok".utf8)) }
+            }
+            #expect(try await server.connections() - 1 == 2)
+            // A wait that outlasts the deadline fails by it.
+            let held = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+            let alsoHeld = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+            await #expect(throws: HTTPClientError.deadlineExceeded) {
+                try await get(server.baseURL + "/bytes/1", with: http, within: .milliseconds(200))
+            }
+            _ = (held, alsoHeld)
         }
-        #expect(try await server.connections() - 1 == 2)
-        // A wait that outlasts the deadline fails by it.
-        let held = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
-        let alsoHeld = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
-        await #expect(throws: HTTPClientError.deadlineExceeded) {
-            try await get(server.baseURL + "/bytes/1", with: http, within: .milliseconds(200))
-        }
-        _ = (held, alsoHeld)
     }
 
     @Test func speaksToAUnixSocket() async throws {
-        let server = try await PythonServer(.unix)
-        defer { server.stop() }
-        let http = client()
-        defer { http.shutdown() }
-        #expect(try await get(server.baseURL + "/bytes/1000", with: http).1 == Array(Self.pattern[..<1000]))
-        #expect(try await get(server.baseURL + "/chunked/5000", with: http).1 == Array(Self.pattern[..<5000]))
+        try await withServer(.unix) { server, http throws in
+            #expect(try await get(server.baseURL + "/bytes/1000", with: http).1 == Array(Self.pattern[..<1000]))
+            #expect(try await get(server.baseURL + "/chunked/5000", with: http).1 == Array(Self.pattern[..<5000]))
+        }
     }
 
     @Test func verifiesTheServersCertificate() async throws {
