@@ -4,6 +4,11 @@ import Synchronization
 
 /// One HTTP/1.1 connection, serving one request at a time: whoever leased it from the
 /// ``ConnectionPool`` is its only user until it is released.
+///
+/// It reads and writes through `NIOAsyncChannel`'s `inbound` and `outbound`, which NIO deprecates
+/// in favour of `executeThenClose`: that scope ends with one task, while a pooled connection
+/// serves many requests from many tasks. The connection closes its channel itself instead, in
+/// ``close()`` and when it is released for good (`deinit`).
 final class Connection: @unchecked Sendable {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
