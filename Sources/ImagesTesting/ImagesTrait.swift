@@ -50,12 +50,16 @@ public struct ImagesTrait: SuiteTrait, TestTrait, TestScoping {
         try await Images.$preparedByReference.withValue(byReference, operation: function)
     }
 
-    /// The nearest `images.json` in the directory of `file` or above it.
+    /// The nearest `images.json` file (a directory of that name does not count) in the directory
+    /// of `file` or above it.
     static func manifest(above file: String) throws -> String {
         var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         while true {
             let candidate = directory.appendingPathComponent("images.json").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
             let parent = directory.deletingLastPathComponent()
             guard parent.path != directory.path else {
                 throw ImagesNotReady.noManifest(above: file)

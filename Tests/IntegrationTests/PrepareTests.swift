@@ -45,7 +45,8 @@ import Testing
     @Test func theTraitFindsTheNearestManifestAboveTheSuitesFile() throws {
         let project = try Project(images: [])
         let nested = project.directory + "/Tests/ServiceTests"
-        try FileManager.default.createDirectory(atPath: nested, withIntermediateDirectories: true)
+        // A directory that happens to be named images.json is passed over.
+        try FileManager.default.createDirectory(atPath: nested + "/images.json", withIntermediateDirectories: true)
         #expect(try ImagesTrait.manifest(above: nested + "/DatabaseTests.swift") == project.manifestPath)
 
         let lonely = FileManager.default.temporaryDirectory.appendingPathComponent("lonely-\(UUID())").path

@@ -22,15 +22,14 @@ struct InspectWorkflow {
     ///   ``ImagesError/noSuchImage(_:cache:engineToo:similar:)`` for anything else.
     func cached(_ text: String, declared: [DeclaredImage]) throws -> [InspectedImage] {
         let reference = try Reference(parsing: text)
-        let entries = try store.index().manifests.filter {
-            $0.annotations?[LayoutStore.refNameAnnotation] == reference.description
-        }
+        let index = try store.index().manifests
+        let entries = index.filter { $0.annotations?[LayoutStore.refNameAnnotation] == reference.description }
         guard !entries.isEmpty else {
             let declared = declared.map(\.reference.description)
             if declared.contains(reference.description) {
                 throw ImagesError.notInCache(reference: reference.description, cache: store.root)
             }
-            let cached = try store.index().manifests.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }
+            let cached = index.compactMap { $0.annotations?[LayoutStore.refNameAnnotation] }
             throw ImagesError.noSuchImage(
                 text, cache: store.root, engineToo: false, similar: Reference.likelyMeant(by: text, among: cached + declared))
         }
