@@ -13,7 +13,7 @@ scripts/install-deps.sh
 work=$(mktemp -d)
 trap '"$root/scripts/dockerd.sh" stop "$work/docker"; "$root/scripts/registry.sh" stop "$work/registry"; "$root/scripts/registry.sh" stop "$work/fleet"; rm -rf "$work"' EXIT
 
-echo "Building images in release (about 7 minutes on 2 cores the first time, seconds after that;"
+echo "Building images in release (about 5 minutes on 2 cores the first time, seconds after that;"
 echo "the compiler's output goes to $root/.build/demo-build.log)."
 # On a fresh clone there is no .build yet to hold the log.
 mkdir -p "$root/.build"
