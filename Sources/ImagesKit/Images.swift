@@ -62,8 +62,8 @@ public struct PreparedImage: Sendable, Hashable {
     /// The digest of that platform's manifest, as the lock pins it.
     public var digest: Digest
     /// The name to give the engine (`docker run NAME`): the declared tag, as Docker writes it
-    /// (`postgres:16`); for an image declared by digest only, its image ID. Nil when the image
-    /// was not loaded.
+    /// (`postgres:16`); for an image declared by digest only, the engine's ID for it (see
+    /// ``LoadedImage/imageID``). Nil when the image was not loaded.
     public var name: String?
 
     init(pulled: PulledImage) {

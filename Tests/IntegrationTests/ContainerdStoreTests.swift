@@ -51,6 +51,28 @@ import Testing
         _ = try images(["rm", "--engine", reference], in: project, environment: environment)
     }
 
+    /// An image declared by digest only has no tag to run it by: the name `Images.prepare` gives
+    /// is the store's own ID for it (its manifest digest here; the config digest, the classic
+    /// store's ID, names nothing in this store).
+    @Test func anImageDeclaredByDigestOnlyRunsByTheNameItIsPreparedAs() async throws {
+        let (tagged, reference) = try services.pulledProject("containerd")
+        let manifestDigest = try locked(tagged).digest
+        let byDigest = "\(reference.dropLast(":1".count))@\(manifestDigest)"
+        let project = try Project(images: [byDigest])
+        _ = try await project.withWorkspace { try await $0.lock(update: []) }
+        let environment = ["HOME": project.directory, "DOCKER_HOST": services.docker26Host]
+
+        let prepared = try await Images.prepare([byDigest], manifest: project.manifestPath, cache: project.cache, environment: environment)
+        let name = try #require(prepared.first?.name)
+        #expect(name == manifestDigest.description)
+        let run = try services.docker(["run", "--rm", "--network", "none", name, "/bin/echo", "by its ID"], host: services.docker26Host)
+        #expect(run.stdout == "by its ID\n")
+        // Prepared again, it is found present under the same name.
+        let again = try await Images.prepare([byDigest], manifest: project.manifestPath, cache: project.cache, environment: environment)
+        #expect(again.map(\.name) == [name])
+        try services.docker(["rmi", name], host: services.docker26Host)
+    }
+
     @Test func anIndexTheDaemonPulledItselfIsPresent() throws {
         let repository = TestServices.uniqueRepository("containerd")
         try services.copy("test/multi:1", to: "\(repository)/multi:1")

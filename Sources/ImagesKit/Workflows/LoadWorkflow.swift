@@ -20,7 +20,9 @@ public struct LoadedImage: Sendable, Codable, Equatable {
     public var platform: String
     /// The image manifest digest.
     public var digest: Digest
-    /// `sha256:` and the config digest, as the classic store names images.
+    /// The engine's ID for the image, the name that always finds it there (`docker run ID`):
+    /// the config digest in Docker's classic store and Podman, the digest of the manifest (or of
+    /// the index it came in) in the containerd image store.
     public var imageID: String
     public var status: Status
     /// Compressed bytes of the image's blobs offered to the daemon (0 when present); a daemon
@@ -91,7 +93,8 @@ package struct LoadWorkflow: Sendable {
                 reference: image.reference.description, tag: tag, platform: platform.description,
                 digest: manifestDigest, imageID: manifest.config.digest.description, status: .present, sentBytes: 0)
             identities.append(identity)
-            if identity.image(in: present, tag: tag) != nil {
+            if let found = identity.image(in: present, tag: tag) {
+                result.imageID = found.id
                 results.append(result)
                 continue
             }
@@ -120,13 +123,16 @@ package struct LoadWorkflow: Sendable {
                 results[index].method = .archive
             }
             let loaded = try await engine.imagesByName()
-            for (result, identity) in zip(results, identities) where result.status == .loaded {
-                guard identity.image(in: loaded, tag: result.tag) == nil else { continue }
-                let found = result.tag.flatMap { loaded[$0]?.id }
+            for (index, identity) in zip(results.indices, identities) where results[index].status == .loaded {
+                if let image = identity.image(in: loaded, tag: results[index].tag) {
+                    results[index].imageID = image.id
+                    continue
+                }
+                let found = results[index].tag.flatMap { loaded[$0]?.id }
                 let engine = await engine.name()
                 throw EngineError.loadFailed(
-                    engine: engine, images: [result.tag ?? result.reference],
-                    message: "after loading, \(engine) has \(found ?? "no image") under that name instead of \(result.imageID)")
+                    engine: engine, images: [results[index].tag ?? results[index].reference],
+                    message: "after loading, \(engine) has \(found ?? "no image") under that name instead of \(identity.ids.joined(separator: " or "))")
             }
         }
         try await store.markUsed(used)
