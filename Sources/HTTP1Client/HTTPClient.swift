@@ -90,10 +90,13 @@ public final class HTTPClient: Sendable {
                 connection.close()
             }
         } catch {
+            if Task.isCancelled {
+                pool.release(connection, reusable: false)
+                throw CancellationError()
+            }
+            // Found before the connection goes back to the pool, which ends it.
+            let error = if let failure = connection.uploadFailure { failure } else { await cause(of: error, on: connection) }
             pool.release(connection, reusable: false)
-            if Task.isCancelled { throw CancellationError() }
-            if let failure = connection.uploadFailure { throw failure }
-            let error = await cause(of: error, on: connection)
             // A reset or a close before any answer; not a timeout, which a fresh connection would not mend.
             let closedEarly = (error as? HTTPClientError).map { $0 == .closedBeforeAnswer } ?? true
             if reused, closedEarly { throw StaleConnection(error: error) }

@@ -23,9 +23,12 @@ public struct HTTPRequest: Sendable {
     /// What a request sends: bytes at hand, or a stream written as it is produced, with its
     /// length when known (`Content-Length`) and chunked otherwise.
     public struct Body: Sendable {
+        /// Writes a streamed body, chunk by chunk, through the function it is given.
+        typealias Producer = @Sendable (_ write: (ByteBuffer) async throws -> Void) async throws -> Void
+
         enum Content: Sendable {
             case bytes(ByteBuffer)
-            case stream(@Sendable (_ write: (ByteBuffer) async throws -> Void) async throws -> Void)
+            case stream(Producer)
         }
 
         let content: Content
