@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func removeAndPruneMatchImagesAndContainersByTheStoresIDs() throws {
-        try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.docker26Host)
+        _ = try services.expectRemoveAndPruneKeepWhatIsDeclaredOrUsed(engine: services.docker26Host)
     }
 
     @Test func theStoresSizeIsTheContentItHolds() async throws {

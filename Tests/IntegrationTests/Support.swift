@@ -329,8 +329,8 @@ func run(
     let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: outputs) }
-    FileManager.default.createFile(atPath: outputs.path + "/out", contents: nil)
-    FileManager.default.createFile(atPath: outputs.path + "/err", contents: nil)
+    _ = FileManager.default.createFile(atPath: outputs.path + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: outputs.path + "/err", contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: outputs.appendingPathComponent("out"))
     process.standardError = try FileHandle(forWritingTo: outputs.appendingPathComponent("err"))
     try process.run()

@@ -28,7 +28,7 @@ import Testing
         try handle.write(contentsOf: Data("damage".utf8))
         try handle.close()
         try FileManager.default.removeItem(atPath: blobs + gone)
-        FileManager.default.createFile(atPath: blobs + "notes.txt", contents: Data("hello".utf8))
+        #expect(FileManager.default.createFile(atPath: blobs + "notes.txt", contents: Data("hello".utf8)))
 
         let found = try images(["verify", "--json"], in: project)
         #expect(found.status == 1)
@@ -55,7 +55,7 @@ import Testing
         #expect(after.status == 0, "\(after.stderr)")
 
         // A repair that leaves nothing wrong succeeds, and sends nobody to pull.
-        FileManager.default.createFile(atPath: blobs + "notes.txt", contents: Data("hello".utf8))
+        #expect(FileManager.default.createFile(atPath: blobs + "notes.txt", contents: Data("hello".utf8)))
         let strayOnly = try images(["verify", "--repair"], in: project)
         #expect(strayOnly.status == 0, "\(strayOnly.stdout)\(strayOnly.stderr)")
         #expect(strayOnly.stdout.contains("1 problem, all removed"), "\(strayOnly.stdout)")

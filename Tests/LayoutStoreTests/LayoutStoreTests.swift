@@ -34,7 +34,7 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
         finished.waitUntilExit()
         let dead = root + "/index.json.tmp-\(finished.processIdentifier)-1"
         let live = root + "/.swift-images/metadata.json.tmp-\(getpid())-2"
-        for path in [dead, live] { FileManager.default.createFile(atPath: path, contents: Data("{".utf8)) }
+        for path in [dead, live] { #expect(FileManager.default.createFile(atPath: path, contents: Data("{".utf8))) }
         try await store.removeAbandonedIngests()
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: live))
@@ -149,7 +149,7 @@ func descriptor(for bytes: [UInt8]) -> Descriptor {
 
     @Test func aFileInTheWayIsAClearError() throws {
         let root = temporaryDirectory()
-        FileManager.default.createFile(atPath: root + "/file", contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: root + "/file", contents: Data("x".utf8)))
         #expect {
             try LayoutStore(root: root + "/file/cache")
         } throws: { error in
@@ -172,7 +172,7 @@ extension LayoutStoreTests {
     @Test func abandonedIngestsAreSweptAndLiveOnesKept() async throws {
         let store = try LayoutStore(root: temporaryDirectory())
         // What a killed process leaves: a partial file nobody holds a lock on.
-        FileManager.default.createFile(atPath: store.ingestDirectory + "/dead.partial", contents: Data(repeating: 1, count: 10))
+        #expect(FileManager.default.createFile(atPath: store.ingestDirectory + "/dead.partial", contents: Data(repeating: 1, count: 10)))
         let bytes = Array("live content".utf8)
         let blob = descriptor(for: bytes)
         var sweptDuringIngest = -1

@@ -122,7 +122,7 @@ import Testing
         try Data("x".utf8).write(to: URL(fileURLWithPath: tree + "/" + String(repeating: "n", count: 150)))
         try FileManager.default.linkItem(atPath: tree + "/file", toPath: tree + "/hardlink")
         // A sparse file: data, a hole of 64 KiB, data.
-        FileManager.default.createFile(atPath: tree + "/sparse", contents: nil)
+        #expect(FileManager.default.createFile(atPath: tree + "/sparse", contents: nil))
         let sparse = try FileHandle(forWritingTo: URL(fileURLWithPath: tree + "/sparse"))
         try sparse.write(contentsOf: Data(repeating: 0x43, count: 1000))
         try sparse.seek(toOffset: 66_536)
@@ -180,7 +180,7 @@ import Testing
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let outputPath = temporaryDirectory() + "/output"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        #expect(FileManager.default.createFile(atPath: outputPath, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = handle
         process.standardError = handle
