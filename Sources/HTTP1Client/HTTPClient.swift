@@ -200,6 +200,8 @@ final class BodyReader: @unchecked Sendable {
             part = try await connection.next()
         } catch {
             finish(reusable: false)
+            // A cancelled reader closes the connection, and the decoder then says the body was cut short.
+            if Task.isCancelled { throw CancellationError() }
             throw error
         }
         switch part {

@@ -89,6 +89,20 @@ import Testing
         }
     }
 
+    @Test func aCancelledReaderStopsWaitingAtOnceAndItsConnectionIsNotReused() async throws {
+        try await withServer(readTimeout: .seconds(60)) { server, http throws in
+            let start = ContinuousClock.now
+            // The answer's head and 5 of its 10 bytes come, then the server is silent for 30 s.
+            let reading = Task { try await get(server.baseURL + "/stall", with: http, within: .seconds(60)) }
+            try await Task.sleep(for: .milliseconds(500))
+            reading.cancel()
+            await #expect(throws: CancellationError.self) { try await reading.value }
+            #expect(ContinuousClock.now - start < .seconds(10))
+            #expect(try await get(server.baseURL + "/bytes/4", with: http).1 == Array(Self.pattern[..<4]))
+            #expect(try await server.connections() - 1 == 2)
+        }
+    }
+
     @Test func aReaderThatPausesIsNotASilentServer() async throws {
         try await withServer(readTimeout: .milliseconds(300)) { server, http throws in
             let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
