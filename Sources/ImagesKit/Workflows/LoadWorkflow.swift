@@ -91,6 +91,7 @@ package struct LoadWorkflow: Sendable {
             let tag = image.reference.dockerTag
             var result = LoadedImage(
                 reference: image.reference.description, tag: tag, platform: platform.description,
+                // The ID until the engine says its own (present: below; loaded: after the load).
                 digest: manifestDigest, imageID: manifest.config.digest.description, status: .present, sentBytes: 0)
             identities.append(identity)
             if let found = identity.image(in: present, tag: tag) {
