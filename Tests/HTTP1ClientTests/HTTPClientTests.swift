@@ -11,6 +11,11 @@ import Testing
 @Suite struct HTTPClientTests {
     static let pattern = (0..<300_000).map { UInt8($0 % 256) }
 
+    /// The deadline of a request whose deadline is not under test: long, because with every suite
+    /// running side by side on 2 cores, tests that wait for processes synchronously can hold all
+    /// of Swift's threads, and a request's task then waits minutes for one (a CI run saw 6).
+    static let patience: TimeAmount = .seconds(900)
+
     func client(readTimeout: Duration = .seconds(10), connections: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.readTimeout = readTimeout
@@ -30,7 +35,7 @@ import Testing
         try await body(server, http)
     }
 
-    func get(_ url: String, _ method: HTTPMethod = .GET, with client: HTTPClient, within: TimeAmount = .seconds(10))
+    func get(_ url: String, _ method: HTTPMethod = .GET, with client: HTTPClient, within: TimeAmount = Self.patience)
         async throws -> (HTTPResponse, [UInt8])
     {
         let response = try await client.execute(HTTPRequest(url: url, method: method), deadline: .now() + within)
@@ -71,7 +76,7 @@ import Testing
     @Test func aBodyLeftUnreadClosesItsConnectionAndTheNextRequestOpensAnother() async throws {
         try await withServer { server, http throws in
             do {
-                let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+                let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + Self.patience)
                 var iterator = response.body.makeAsyncIterator()
                 #expect(try await iterator.next() != nil)
             }
@@ -105,7 +110,7 @@ import Testing
 
     @Test func aReaderThatPausesIsNotASilentServer() async throws {
         try await withServer(readTimeout: .milliseconds(300)) { server, http throws in
-            let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+            let response = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + Self.patience)
             var received: [UInt8] = []
             for try await piece in response.body {
                 if received.isEmpty { try await Task.sleep(for: .seconds(1)) }
@@ -135,7 +140,7 @@ import Testing
             for length in [Int64(Self.pattern.count), nil] {
                 var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
                 request.body = .stream(pieces.async, length: length)
-                let response = try await http.execute(request, deadline: .now() + .seconds(10))
+                let response = try await http.execute(request, deadline: .now() + Self.patience)
                 let echo = try JSONDecoder().decode(Echo.self, from: Data(try await response.body.collect(upTo: 4096).readableBytesView))
                 #expect(echo == Echo(length: Self.pattern.count, sha256: expected, chunked: length == nil))
             }
@@ -149,7 +154,7 @@ import Testing
                 var request = HTTPRequest(url: server.baseURL + "/echo", method: .PUT)
                 request.body = .stream([ByteBuffer(repeating: 1, count: sent)].async, length: announced)
                 await #expect(throws: HTTPClientError.bodyLengthMismatch(announced: announced, sent: Int64(sent))) {
-                    _ = try await http.execute(request, deadline: .now() + .seconds(10))
+                    _ = try await http.execute(request, deadline: .now() + Self.patience)
                 }
             }
             #expect(try await get(server.baseURL + "/bytes/3", with: http).1.count == 3)
@@ -165,7 +170,7 @@ import Testing
             }
             var request = HTTPRequest(url: server.baseURL + "/refuse", method: .PUT)
             request.body = .stream(endless, length: 1 << 26)
-            let response = try await http.execute(request, deadline: .now() + .seconds(10))
+            let response = try await http.execute(request, deadline: .now() + Self.patience)
             #expect(response.status == .payloadTooLarge)
             #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "too large")
         }
@@ -179,8 +184,8 @@ import Testing
             }
             #expect(try await server.connections() - 1 == 2)
             // A wait that outlasts the deadline fails by it.
-            let held = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
-            let alsoHeld = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + .seconds(10))
+            let held = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + Self.patience)
+            let alsoHeld = try await http.execute(HTTPRequest(url: server.baseURL + "/bytes/300000"), deadline: .now() + Self.patience)
             await #expect(throws: HTTPClientError.deadlineExceeded) {
                 try await get(server.baseURL + "/bytes/1", with: http, within: .milliseconds(200))
             }
@@ -208,7 +213,7 @@ import Testing
         configuration.trustRoots = .file(files.certificate)
         var request = HTTPRequest(url: server.baseURL + "/bytes/10")
         request.tls = try TLSSettings(configuration)
-        let response = try await http.execute(request, deadline: .now() + .seconds(10))
+        let response = try await http.execute(request, deadline: .now() + Self.patience)
         #expect(Array(try await response.body.collect(upTo: 100).readableBytesView) == Array(Self.pattern[..<10]))
     }
 

@@ -50,7 +50,7 @@ final class PythonServer: Sendable {
 
     /// How many connections the server accepted.
     func connections(using client: HTTPClient = HTTPClient()) async throws -> Int {
-        let response = try await client.execute(HTTPRequest(url: baseURL + "/stats"), deadline: .now() + .seconds(10))
+        let response = try await client.execute(HTTPRequest(url: baseURL + "/stats"), deadline: .now() + HTTPClientTests.patience)
         let body = try await response.body.collect(upTo: 1024)
         struct Stats: Decodable { var connections: Int }
         return try JSONDecoder().decode(Stats.self, from: Data(body.readableBytesView)).connections
